@@ -1,0 +1,116 @@
+package dev.fetchd.config;
+
+import dev.fetchd.job.Limits;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * Builds {@link FetchdConfig}: defaults, overridden by a YAML file, overridden by {@code FETCHD_*} environment
+ * variables. Runs once in {@code main}, before Vert.x starts, so reading the file here blocks nothing.
+ */
+public final class ConfigLoader {
+  private ConfigLoader() {
+  }
+
+  /**
+   * Loads the configuration a process gets.
+   *
+   * @param yamlFile the {@code --config} file, or null for FETCHD_CONFIG or none
+   * @param env      the environment; unknown FETCHD_* names are ignored on purpose, because Kubernetes
+   *                 injects FETCHD_PORT, FETCHD_SERVICE_HOST... for a Service named fetchd
+   */
+  public static FetchdConfig load(Path yamlFile, Map<String, String> env) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    Path file = yamlFile != null ? yamlFile
+        : env.containsKey("FETCHD_CONFIG") && !env.get("FETCHD_CONFIG").isBlank() ? Path.of(env.get("FETCHD_CONFIG")) : null;
+    if (file != null) {
+      flatten("", readYaml(file), values, file.toString());
+    }
+    for (Setting s : FetchdConfig.SETTINGS) {
+      String v = env.get(s.envName());
+      if (v != null) {
+        values.put(s.key(), s.parse(v, "environment variable " + s.envName()));
+      }
+    }
+    return fromMap(values);
+  }
+
+  /** Builds the configuration from dotted keys (tests use this); unknown keys and bad values are refused. */
+  public static FetchdConfig fromMap(Map<String, ?> overrides) {
+    Map<String, Setting> byKey = new HashMap<>();
+    FetchdConfig.SETTINGS.forEach(s -> byKey.put(s.key(), s));
+    Map<String, Object> v = new HashMap<>();
+    FetchdConfig.SETTINGS.forEach(s -> v.put(s.key(), s.defaultValue()));
+    overrides.forEach((key, raw) -> {
+      Setting s = byKey.get(key);
+      if (s == null) {
+        throw new ConfigException("unknown configuration key '" + key + "'");
+      }
+      if (raw == null) {
+        throw new ConfigException("configuration key '" + key + "' has no value");
+      }
+      v.put(key, s.parse(raw, "configuration"));
+    });
+    List<String> allowNetworks = Arrays.stream(((String) v.get("allowNetworks")).split(","))
+        .map(String::trim).filter(x -> !x.isEmpty()).toList();
+    for (String cidr : allowNetworks) {
+      if (!cidr.matches("[0-9a-fA-F:.]+/\\d{1,3}")) {
+        throw new ConfigException("allowNetworks (FETCHD_ALLOW_NETWORKS): '" + cidr + "' is not a CIDR like 10.1.0.0/16");
+      }
+    }
+    String store = (String) v.get("store");
+    String pgUrl = (String) v.get("pg.url");
+    if (store.equals("postgres") && pgUrl.isBlank()) {
+      throw new ConfigException("pg.url (FETCHD_PG_URL) is required when store is postgres");
+    }
+    Limits limits = new Limits((int) v.get("limits.concurrency"), (int) v.get("limits.perHostConcurrency"),
+        (long) v.get("limits.perHostDelayMs"), (long) v.get("limits.requestTimeoutMs"),
+        (long) v.get("limits.timeoutMs"), (long) v.get("limits.maxBytes"), (int) v.get("limits.retries"));
+    return new FetchdConfig((int) v.get("http.port"), (long) v.get("http.maxBodyBytes"),
+        Path.of((String) v.get("data.dir")), (int) v.get("queue.capacity"), (int) v.get("maxRunningJobs"),
+        (int) v.get("fetch.maxConcurrency"), (int) v.get("fetch.connectTimeoutMs"), (int) v.get("fetch.maxRedirects"),
+        (long) v.get("fetch.maxRetryAfterMs"), (String) v.get("fetch.userAgent"), (boolean) v.get("allowPrivateNetworks"),
+        allowNetworks, (int) v.get("jobs.maxUrls"), (long) v.get("jobs.retentionMs"), (long) v.get("shutdown.graceMs"),
+        limits, store, pgUrl, (long) v.get("leaseMs"));
+  }
+
+  private static Object readYaml(Path file) {
+    try (Reader r = Files.newBufferedReader(file)) {
+      Object doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(r);
+      return doc == null ? Map.of() : doc;
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new ConfigException("config file " + file + " is not valid YAML: " + e.getMessage());
+    }
+  }
+
+  /** Turns nested YAML maps into dotted keys; a key may also be written dotted in the file. */
+  private static void flatten(String prefix, Object node, Map<String, Object> out, String file) {
+    if (!(node instanceof Map<?, ?> map)) {
+      throw new ConfigException("config file " + file + ": expected a mapping at '" + (prefix.isEmpty() ? "/" : prefix) + "'");
+    }
+    map.forEach((k, val) -> {
+      String key = prefix.isEmpty() ? String.valueOf(k) : prefix + "." + k;
+      if (val instanceof Map<?, ?>) {
+        flatten(key, val, out, file);
+      } else {
+        boolean known = FetchdConfig.SETTINGS.stream().anyMatch(s -> s.key().equals(key));
+        if (!known) {
+          throw new ConfigException("config file " + file + ": unknown key '" + key + "'");
+        }
+        out.put(key, val);
+      }
+    });
+  }
+}

@@ -1,0 +1,66 @@
+package dev.fetchd.config;
+
+import dev.fetchd.job.Limits;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The service's configuration, typed and immutable. Built by {@link ConfigLoader} from defaults, then an
+ * optional YAML file, then {@code FETCHD_*} environment variables; see {@link #SETTINGS} for every key.
+ */
+public record FetchdConfig(
+    int httpPort,
+    long httpMaxBodyBytes,
+    Path dataDir,
+    int queueCapacity,
+    int maxRunningJobs,
+    int fetchMaxConcurrency,
+    int fetchConnectTimeoutMs,
+    int fetchMaxRedirects,
+    long fetchMaxRetryAfterMs,
+    String fetchUserAgent,
+    boolean allowPrivateNetworks,
+    List<String> allowNetworks,
+    int jobsMaxUrls,
+    long jobsRetentionMs,
+    long shutdownGraceMs,
+    Limits defaultLimits,
+    String store,
+    String pgUrl,
+    long leaseMs) {
+
+  private static final long GIB = 1L << 30;
+
+  /** Every key the service reads. Keys outside this list are refused in the YAML file. */
+  public static final List<Setting> SETTINGS = List.of(
+      Setting.integer("http.port", 8080, 0, 65535),
+      Setting.longValue("http.maxBodyBytes", 1 << 20, 1024, 256L << 20),
+      Setting.string("data.dir", "./data"),
+      Setting.integer("queue.capacity", 1000, 1, 1_000_000),
+      Setting.integer("maxRunningJobs", 4, 1, 10_000),
+      Setting.integer("fetch.maxConcurrency", 256, 1, 100_000),
+      Setting.integer("fetch.connectTimeoutMs", 10_000, 100, 600_000),
+      Setting.integer("fetch.maxRedirects", 10, 0, 50),
+      Setting.longValue("fetch.maxRetryAfterMs", 60_000, 0, 3_600_000),
+      Setting.string("fetch.userAgent", "fetchd/0.1 (+https://github.com/fetchd/fetchd)"),
+      Setting.bool("allowPrivateNetworks", false),
+      Setting.string("allowNetworks", ""),
+      Setting.integer("jobs.maxUrls", 100_000, 1, 10_000_000),
+      Setting.longValue("jobs.retentionMs", 86_400_000L, 1_000, 365L * 86_400_000L),
+      Setting.longValue("shutdown.graceMs", 30_000, 0, 3_600_000),
+      Setting.integer("limits.concurrency", 8, 1, 1000),
+      Setting.integer("limits.perHostConcurrency", 4, 1, 256),
+      Setting.longValue("limits.perHostDelayMs", 0, 0, 60_000),
+      Setting.longValue("limits.requestTimeoutMs", 30_000, 100, 3_600_000),
+      Setting.longValue("limits.timeoutMs", 3_600_000, 1_000, 604_800_000),
+      Setting.longValue("limits.maxBytes", 100L << 20, 1, 10 * GIB),
+      Setting.integer("limits.retries", 2, 0, 10),
+      Setting.choice("store", "memory", "memory", "postgres"),
+      Setting.string("pg.url", ""),
+      Setting.longValue("leaseMs", 30_000, 1_000, 3_600_000));
+
+  /** The defaults alone, as {@code java -jar} with no arguments and no environment gets them. */
+  public static FetchdConfig defaults() {
+    return ConfigLoader.fromMap(java.util.Map.of());
+  }
+}

@@ -1,0 +1,172 @@
+package dev.fetchd.engine;
+
+import dev.fetchd.fetch.FetchCall;
+import dev.fetchd.fetch.FetchRequest;
+import dev.fetchd.fetch.FetchResult;
+import dev.fetchd.job.ErrorCode;
+import dev.fetchd.job.Item;
+import dev.fetchd.job.ItemError;
+import dev.fetchd.job.ItemState;
+import dev.fetchd.job.Limits;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One item of a running job, from its job permit to its outcome: wait for a host slot, then a global
+ * permit, then fetch; on a retryable failure give every permit back, wait out the backoff, and queue again.
+ * Confined to the engine's event loop.
+ */
+final class ItemTask {
+  private static final long BACKOFF_BASE_MS = 500;
+  private static final long BACKOFF_MAX_MS = 30_000;
+
+  private enum Stage { HOST, GLOBAL, FETCH, BACKOFF, DONE }
+
+  private final RunningJob job;
+  final Item item;
+  private final String host;
+  private final Permits permits;
+  private Stage stage;
+  private Future<Void> waiting;
+  private FetchCall call;
+  private long backoffTimer = -1;
+  private long attemptStartNanos;
+
+  ItemTask(RunningJob job, Item item, String host) {
+    this.job = job;
+    this.item = item;
+    this.host = host;
+    this.permits = new Permits(job.jobPermits, job.engine.hosts, job.engine.global, host);
+  }
+
+  /** Called with the job permit already taken. */
+  void start() {
+    permits.holdsJob = true;
+    Limits limits = job.limits();
+    stage = Stage.HOST;
+    waiting = job.engine.hosts.acquire(host, limits.perHostConcurrency(), limits.perHostDelayMs());
+    waiting.onComplete(this::hostGranted);
+  }
+
+  private void hostGranted(AsyncResult<Void> ar) {
+    if (ar.failed()) {
+      aborted();
+      return;
+    }
+    permits.holdsHost = true;
+    if (job.ending()) {
+      aborted();
+      return;
+    }
+    stage = Stage.GLOBAL;
+    waiting = job.engine.global.acquire();
+    waiting.onComplete(this::globalGranted);
+  }
+
+  private void globalGranted(AsyncResult<Void> ar) {
+    if (ar.failed()) {
+      aborted();
+      return;
+    }
+    permits.holdsGlobal = true;
+    if (job.ending()) {
+      aborted();
+      return;
+    }
+    stage = Stage.FETCH;
+    waiting = null;
+    job.itemMoved(item, ItemState.RUNNING);
+    item.attemptStarted();
+    attemptStartNanos = System.nanoTime();
+    Limits limits = job.limits();
+    call = job.engine.fetcher.fetch(new FetchRequest(item.url(), item.jobId(), item.index(), limits.maxBytes(),
+        limits.requestTimeoutMs()));
+    // a fetch refused before any I/O completes synchronously; finishing on a later turn keeps the stack flat
+    // when thousands of such items are dispatched in one loop
+    boolean[] inline = {true};
+    call.result().onComplete(r -> {
+      if (inline[0]) {
+        job.engine.vertx.runOnContext(v -> fetched(r.result()));
+      } else {
+        fetched(r.result());
+      }
+    });
+    inline[0] = false;
+  }
+
+  private void fetched(FetchResult r) {
+    call = null;
+    long nanos = System.nanoTime() - attemptStartNanos;
+    long durationMs = nanos / 1_000_000;
+    item.durationMs(item.durationMs() == null ? durationMs : item.durationMs() + durationMs);
+    item.response(r.finalUrl(), r.status(), r.contentType());
+    job.engine.metrics.fetchFinished(r.succeeded() ? "success" : r.error().wire(), nanos,
+        r.succeeded() ? r.stored().bytes() : 0);
+    if (r.succeeded()) {
+      item.stored(r.stored().name(), r.stored().bytes(), r.stored().sha256());
+      job.bytesStored(r.stored().bytes());
+      finish(ItemState.SUCCEEDED);
+      return;
+    }
+    if (job.ending()) {
+      item.error(job.endingItemError());
+      finish(ItemState.CANCELLED);
+      return;
+    }
+    item.error(new ItemError(r.error(), r.message()));
+    if (r.retryable() && item.attempts() <= job.limits().retries()) {
+      backoff(r.retryAfterMs());
+      return;
+    }
+    finish(ItemState.FAILED);
+  }
+
+  private void backoff(long retryAfterMs) {
+    stage = Stage.BACKOFF;
+    job.itemMoved(item, ItemState.QUEUED);
+    long exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS << Math.min(20, item.attempts() - 1));
+    // full jitter between half and the whole step, so retries of many items do not arrive together
+    long delay = exp / 2 + ThreadLocalRandom.current().nextLong(exp / 2 + 1);
+    delay = Math.max(delay, retryAfterMs);
+    permits.releaseAll();
+    backoffTimer = job.engine.vertx.setTimer(Math.max(1, delay), id -> {
+      backoffTimer = -1;
+      stage = Stage.DONE;
+      job.retry(this);
+    });
+  }
+
+  /** Stops this item because its job is ending: withdraws waits, resets the fetch, cancels the backoff. */
+  void abort() {
+    switch (stage) {
+      case HOST -> job.engine.hosts.cancel(host, waiting);
+      case GLOBAL -> job.engine.global.cancel(waiting);
+      case FETCH -> {
+        ItemError why = job.endingItemError();
+        call.cancel(why.code(), why.message());
+      }
+      case BACKOFF -> {
+        job.engine.vertx.cancelTimer(backoffTimer);
+        backoffTimer = -1;
+        aborted();
+      }
+      case DONE -> { }
+    }
+  }
+
+  /** The wait was withdrawn or the job ended before the fetch started. */
+  private void aborted() {
+    item.error(job.endingItemError() != null ? job.endingItemError()
+        : new ItemError(ErrorCode.CANCELLED, "cancelled"));
+    finish(ItemState.CANCELLED);
+  }
+
+  private void finish(ItemState state) {
+    stage = Stage.DONE;
+    job.itemMoved(item, state);
+    // permits go back after the item's outcome is recorded: a release may start another fetch at once
+    permits.releaseAll();
+    job.taskDone(this);
+  }
+}

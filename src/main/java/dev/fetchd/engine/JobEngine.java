@@ -1,0 +1,361 @@
+package dev.fetchd.engine;
+
+import dev.fetchd.config.FetchdConfig;
+import dev.fetchd.fetch.Fetcher;
+import dev.fetchd.files.FileStore;
+import dev.fetchd.job.ErrorCode;
+import dev.fetchd.job.Item;
+import dev.fetchd.job.ItemError;
+import dev.fetchd.job.ItemState;
+import dev.fetchd.job.Job;
+import dev.fetchd.job.JobError;
+import dev.fetchd.job.JobSpec;
+import dev.fetchd.job.JobState;
+import dev.fetchd.metrics.FetchdMetrics;
+import dev.fetchd.store.JobStore;
+import dev.fetchd.store.Page;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns every job of this service: the bounded queue, the running jobs, the permits, cancel, deadlines,
+ * retention and shutdown. Every method must be called on the event loop of the verticle that created it;
+ * that single thread is what makes the absence of locks correct. Knows nothing of HTTP routes.
+ */
+public final class JobEngine {
+  private static final Logger log = LoggerFactory.getLogger(JobEngine.class);
+  private static final long CANCEL_WAIT_MS = 10_000;
+
+  final Vertx vertx;
+  final FetchdConfig config;
+  final JobStore store;
+  final Fetcher fetcher;
+  final FileStore files;
+  final FetchdMetrics metrics;
+  final AsyncSemaphore global;
+  final HostLimiter hosts;
+
+  private final PriorityQueue<Queued> queue = new PriorityQueue<>(
+      Comparator.comparingInt((Queued q) -> -q.job.spec().priority()).thenComparingLong(q -> q.seq));
+  private final Map<String, Queued> queuedById = new HashMap<>();
+  private final Map<String, RunningJob> running = new HashMap<>();
+  private final Map<String, List<Promise<Job>>> terminalWatchers = new HashMap<>();
+  private final EnumMap<JobState, Integer> jobsByState = new EnumMap<>(JobState.class);
+  private final List<JobListener> listeners = new ArrayList<>();
+  private long seq;
+  private long sweeper = -1;
+  private boolean shuttingDown;
+  private Promise<Void> drained;
+
+  private record Queued(Job job, List<Item> items, long seq) {
+  }
+
+  public JobEngine(Vertx vertx, FetchdConfig config, JobStore store, Fetcher fetcher, FileStore files,
+                   FetchdMetrics metrics) {
+    this.vertx = vertx;
+    this.config = config;
+    this.store = store;
+    this.fetcher = fetcher;
+    this.files = files;
+    this.metrics = metrics;
+    this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
+    this.hosts = new HostLimiter(vertx);
+    for (JobState s : JobState.values()) {
+      jobsByState.put(s, 0);
+      metrics.gauge("fetchd.jobs", "Jobs known to this replica, by state", () -> jobsByState.get(s), "state", s.wire());
+    }
+    metrics.gauge("fetchd.queue.depth", "Jobs waiting to run", queue::size);
+    metrics.gauge("fetchd.queue.capacity", "Most jobs that may wait; beyond it POST /jobs answers 429",
+        config::queueCapacity);
+    metrics.gauge("fetchd.running.jobs", "Jobs running now", running::size);
+    metrics.gauge("fetchd.running.jobs.limit", "Most jobs that run at once", config::maxRunningJobs);
+    metrics.gauge("fetchd.fetch.permits.in.use", "Global fetch permits held by requests in flight", global::inUse);
+    metrics.gauge("fetchd.fetch.permits.limit", "Global fetch permits", global::limit);
+    metrics.gauge("fetchd.fetch.waiters", "Fetches waiting for a global permit", global::waiters);
+    metrics.gauge("fetchd.host.permits.waiters", "Fetches waiting for a per-host slot", hosts::waiters);
+    metrics.gauge("fetchd.hosts.tracked", "Hosts with per-host politeness state", hosts::hostsTracked);
+  }
+
+  /** Starts the retention sweeper. */
+  public Future<Void> start() {
+    long every = Math.max(1_000, Math.min(60_000, config.jobsRetentionMs() / 4));
+    sweeper = vertx.setPeriodic(every, id -> sweep());
+    return Future.succeededFuture();
+  }
+
+  public void addListener(JobListener listener) {
+    listeners.add(listener);
+  }
+
+  // ---- submit, read, cancel -------------------------------------------------------------------------
+
+  /** Queues a new job, or returns the one an Idempotency-Key already names. Never blocks, never waits. */
+  public Future<Submission> submit(JobSpec spec, String idempotencyKey, String requestHash) {
+    if (shuttingDown) {
+      metrics.jobRejected("shutting_down");
+      return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.SHUTTING_DOWN, "the service is shutting down", 5));
+    }
+    Future<Job> previous = idempotencyKey == null ? Future.succeededFuture(null)
+        : store.findByIdempotencyKey(idempotencyKey);
+    return previous.compose(existing -> {
+      if (existing != null) {
+        if (!existing.requestHash().equals(requestHash)) {
+          return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.IDEMPOTENCY_CONFLICT,
+              "Idempotency-Key was already used with a different request body", 0));
+        }
+        return Future.succeededFuture(new Submission(existing, true));
+      }
+      if (queue.size() >= config.queueCapacity()) {
+        metrics.jobRejected("queue_full");
+        return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.QUEUE_FULL,
+            "the job queue is full (" + config.queueCapacity() + " jobs waiting)", retryAfterSeconds()));
+      }
+      Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), idempotencyKey, requestHash);
+      List<Item> items = new ArrayList<>(spec.urls().size());
+      for (String url : spec.urls()) {
+        Item item = new Item(job.id(), items.size(), url, 0, null);
+        items.add(item);
+        job.progress().added(ItemState.QUEUED);
+      }
+      Queued q = new Queued(job, items, ++seq);
+      // reserve the queue slot before the store answers, so concurrent submits cannot overfill it
+      queue.add(q);
+      queuedById.put(job.id(), q);
+      return store.insert(job, items)
+          .onFailure(err -> {
+            queue.remove(q);
+            queuedById.remove(job.id());
+          })
+          .map(v -> {
+            jobsByState.merge(JobState.QUEUED, 1, Integer::sum);
+            metrics.jobSubmitted();
+            log.info("job {} queued: {} with {} urls, priority {}", job.id(), spec.type().wire(), items.size(),
+                spec.priority());
+            fire(l -> l.stateChanged(job));
+            pump();
+            return new Submission(job, false);
+          });
+    });
+  }
+
+  /** The job, or null. */
+  public Future<Job> get(String id) {
+    return store.get(id);
+  }
+
+  /** The job once it is terminal, or as it is when {@code waitMs} ran out; null if unknown. */
+  public Future<Job> awaitTerminal(String id, long waitMs) {
+    return store.get(id).compose(job -> {
+      if (job == null || job.state().isTerminal() || waitMs <= 0) {
+        return Future.succeededFuture(job);
+      }
+      Promise<Job> p = Promise.promise();
+      terminalWatchers.computeIfAbsent(id, k -> new ArrayList<>()).add(p);
+      long timer = vertx.setTimer(waitMs, t -> {
+        List<Promise<Job>> ws = terminalWatchers.get(id);
+        if (ws != null) {
+          ws.remove(p);
+          if (ws.isEmpty()) {
+            terminalWatchers.remove(id);
+          }
+        }
+        p.tryComplete(job);
+      });
+      return p.future().onComplete(x -> vertx.cancelTimer(timer));
+    });
+  }
+
+  public Future<Page<Job>> list(JobState state, int limit, String cursor) {
+    return store.list(state, limit, cursor);
+  }
+
+  public Future<Page<Item>> items(String jobId, ItemState state, int limit, String cursor) {
+    return store.items(jobId, state, limit, cursor);
+  }
+
+  public Future<Item> item(String jobId, int index) {
+    return store.item(jobId, index);
+  }
+
+  /**
+   * Cancels a job: a queued one at once; a running one by withdrawing its waiters and resetting its
+   * requests, answering once it is terminal (or after a bound). A finished job is returned unchanged,
+   * an unknown one as null.
+   */
+  public Future<Job> cancel(String id) {
+    Queued q = queuedById.remove(id);
+    if (q != null) {
+      queue.remove(q);
+      cancelQueued(q, new JobError("cancelled", "cancelled by client before it ran"));
+      return Future.succeededFuture(q.job);
+    }
+    RunningJob rj = running.get(id);
+    if (rj != null) {
+      log.info("job {} cancel requested", id);
+      rj.end(JobState.CANCELLED, new JobError("cancelled", "cancelled by client"),
+          new ItemError(ErrorCode.CANCELLED, "job cancelled by client"));
+      return awaitTerminal(id, CANCEL_WAIT_MS);
+    }
+    return store.get(id);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------
+
+  /** Starts queued jobs while running slots are free. */
+  private void pump() {
+    while (!shuttingDown && running.size() < config.maxRunningJobs() && !queue.isEmpty()) {
+      Queued q = queue.poll();
+      queuedById.remove(q.job.id());
+      RunningJob rj = new RunningJob(this, q.job);
+      running.put(q.job.id(), rj);
+      transition(q.job, JobState.RUNNING, null);
+      rj.start(q.items);
+    }
+  }
+
+  void jobFinished(RunningJob rj, JobState state, JobError error) {
+    running.remove(rj.job.id());
+    transition(rj.job, state, error);
+    if (shuttingDown && running.isEmpty() && drained != null) {
+      drained.tryComplete();
+    }
+    pump();
+  }
+
+  private void cancelQueued(Queued q, JobError why) {
+    for (Item item : q.items) {
+      if (!item.state().isFinal()) {
+        ItemState from = item.state();
+        item.state(ItemState.CANCELLED);
+        item.error(new ItemError(ErrorCode.CANCELLED, why.message()));
+        q.job.progress().moved(from, ItemState.CANCELLED);
+      }
+    }
+    store.updateItems(q.items);
+    transition(q.job, JobState.CANCELLED, why);
+  }
+
+  /** The one place a job changes state: checked against the state table, counted, logged, saved, announced. */
+  private void transition(Job job, JobState to, JobError why) {
+    JobState from = job.state();
+    job.moveTo(to, Instant.now(), why);
+    jobsByState.merge(from, -1, Integer::sum);
+    jobsByState.merge(to, 1, Integer::sum);
+    var p = job.progress();
+    if (why == null) {
+      log.info("job {} {} -> {} (succeeded {}, failed {}, bytes {})", job.id(), from.wire(), to.wire(),
+          p.succeeded(), p.failed(), p.bytes());
+    } else {
+      log.info("job {} {} -> {}: {} (succeeded {}, failed {})", job.id(), from.wire(), to.wire(), why.message(),
+          p.succeeded(), p.failed());
+    }
+    store.updateJob(job).onFailure(err -> log.error("job {}: saving state {} failed", job.id(), to.wire(), err));
+    fire(l -> l.stateChanged(job));
+    if (to.isTerminal()) {
+      List<Promise<Job>> ws = terminalWatchers.remove(job.id());
+      if (ws != null) {
+        ws.forEach(w -> w.tryComplete(job));
+      }
+    }
+  }
+
+  private void fire(java.util.function.Consumer<JobListener> event) {
+    for (JobListener l : listeners) {
+      try {
+        event.accept(l);
+      } catch (RuntimeException e) {
+        log.warn("job listener failed", e);
+      }
+    }
+  }
+
+  /** Removes finished jobs, their items and files once they are older than the retention time. */
+  private void sweep() {
+    hosts.evictIdle();
+    Instant cutoff = Instant.now().minusMillis(config.jobsRetentionMs());
+    store.finishedBefore(cutoff, 500).onSuccess(ids -> {
+      for (String id : ids) {
+        store.get(id).compose(job -> files.deleteJob(id).compose(v -> store.delete(id)).map(v -> job))
+            .onSuccess(job -> {
+              if (job != null) {
+                jobsByState.merge(job.state(), -1, Integer::sum);
+                log.info("job {} removed after retention", id);
+              }
+            })
+            .onFailure(err -> log.warn("job {}: retention cleanup failed", id, err));
+      }
+    });
+  }
+
+  /**
+   * Stops taking jobs; lets running ones finish for up to {@code graceMs}, then cancels them. Queued jobs
+   * are cancelled at once (the in-memory store would lose them anyway). Completes when nothing runs.
+   */
+  public Future<Void> shutdown(long graceMs) {
+    if (drained != null) {
+      return drained.future();
+    }
+    shuttingDown = true;
+    drained = Promise.promise();
+    if (sweeper >= 0) {
+      vertx.cancelTimer(sweeper);
+    }
+    JobError why = new JobError("shutdown", "the service shut down before the job ran");
+    for (Queued q : List.copyOf(queue)) {
+      queue.remove(q);
+      queuedById.remove(q.job.id());
+      cancelQueued(q, why);
+    }
+    if (running.isEmpty()) {
+      drained.tryComplete();
+      return drained.future();
+    }
+    log.info("shutdown: waiting up to {} ms for {} running jobs", graceMs, running.size());
+    vertx.setTimer(Math.max(1, graceMs), t -> {
+      for (RunningJob rj : List.copyOf(running.values())) {
+        rj.end(JobState.CANCELLED, new JobError("shutdown", "the service shut down before the job finished"),
+            new ItemError(ErrorCode.CANCELLED, "service shut down"));
+      }
+    });
+    return drained.future();
+  }
+
+  public boolean shuttingDown() {
+    return shuttingDown;
+  }
+
+  private long retryAfterSeconds() {
+    // a rough hint: a slot frees when a running job ends; jobs are minutes long rather than hours
+    return running.isEmpty() ? 1 : 5;
+  }
+
+  // ---- read-outs for metrics and tests ----------------------------------------------------------------
+
+  public int queueDepth() {
+    return queue.size();
+  }
+
+  public int runningJobs() {
+    return running.size();
+  }
+
+  public AsyncSemaphore globalPermits() {
+    return global;
+  }
+
+  public HostLimiter hostLimiter() {
+    return hosts;
+  }
+}

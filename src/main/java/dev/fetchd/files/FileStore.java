@@ -1,0 +1,135 @@
+package dev.fetchd.files;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.file.OpenOptions;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Where fetched bodies land. A body is streamed into {@code tmp/<random>.part}, then fsynced and renamed
+ * atomically to {@code files/<jobId>/<index>}: a reader never sees half a file, and a crash leaves only
+ * {@code .part} files, which start-up removes. Names never come from the URL, so no URL can write outside
+ * the data dir. Every blocking call runs on the {@code fetchd-files} worker pool, never the event loop.
+ */
+public final class FileStore {
+  private final Vertx vertx;
+  private final Path root;
+  private final Path tmp;
+  private final Path files;
+  private final WorkerExecutor workers;
+
+  public FileStore(Vertx vertx, Path dataDir) {
+    this.vertx = vertx;
+    this.root = dataDir.toAbsolutePath().normalize();
+    this.tmp = root.resolve("tmp");
+    this.files = root.resolve("files");
+    this.workers = vertx.createSharedWorkerExecutor("fetchd-files", 8);
+  }
+
+  /** Creates the folders and removes partial files a previous run left behind. */
+  public Future<Integer> init() {
+    return blocking(() -> {
+      Files.createDirectories(tmp);
+      Files.createDirectories(files);
+      int removed = 0;
+      try (DirectoryStream<Path> parts = Files.newDirectoryStream(tmp, "*.part")) {
+        for (Path p : parts) {
+          Files.deleteIfExists(p);
+          removed++;
+        }
+      }
+      return removed;
+    });
+  }
+
+  /** Opens a new temp file for one body. */
+  public Future<TempFile> createTemp() {
+    Path path = tmp.resolve(UUID.randomUUID() + ".part");
+    return vertx.fileSystem()
+        .open(path.toString(), new OpenOptions().setCreateNew(true).setWrite(true).setRead(false))
+        .map(file -> new TempFile(this, path, file));
+  }
+
+  /** The stored body of one item, or null if the name does not lie inside the files folder. */
+  public Path resolve(String storedFile) {
+    Path p = files.resolve(storedFile).normalize();
+    return p.startsWith(files) ? p : null;
+  }
+
+  /** Removes every stored body of a job. */
+  public Future<Void> deleteJob(String jobId) {
+    Path dir = files.resolve(jobId).normalize();
+    if (!dir.startsWith(files) || dir.equals(files)) {
+      return Future.failedFuture(new IllegalArgumentException("bad job id"));
+    }
+    return blocking(() -> {
+      if (Files.exists(dir)) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+          for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Counts {@code .part} files now present (tests and health checks use it). */
+  public Future<Long> partialFiles() {
+    return blocking(() -> {
+      if (!Files.isDirectory(tmp)) {
+        return 0L;
+      }
+      try (Stream<Path> s = Files.list(tmp)) {
+        return s.filter(p -> p.getFileName().toString().endsWith(".part")).count();
+      }
+    });
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** fsync, then atomic rename into {@code files/<jobId>/<index>}; returns the stored name. */
+  Future<String> commit(Path temp, String jobId, int index) {
+    String name = jobId + "/" + index;
+    Path target = files.resolve(name).normalize();
+    if (!target.startsWith(files)) {
+      return Future.failedFuture(new IllegalArgumentException("bad job id"));
+    }
+    return blocking(() -> {
+      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      Files.createDirectories(target.getParent());
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return name;
+    });
+  }
+
+  Future<Void> delete(Path temp) {
+    return blocking(() -> {
+      Files.deleteIfExists(temp);
+      return null;
+    });
+  }
+
+  private <T> Future<T> blocking(IoCallable<T> work) {
+    return workers.executeBlocking(work::call, false);
+  }
+
+  @FunctionalInterface
+  private interface IoCallable<T> {
+    T call() throws IOException;
+  }
+}

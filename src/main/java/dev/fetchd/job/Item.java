@@ -1,0 +1,70 @@
+package dev.fetchd.job;
+
+/**
+ * One URL of a job and what became of it. Owned by the engine's event loop, like {@link Job}.
+ */
+public final class Item {
+  private final String jobId;
+  private final int index;
+  private final String url;
+  private final int depth;
+  private final String parent;
+  private ItemState state = ItemState.QUEUED;
+  private String finalUrl;
+  private Integer status;
+  private String contentType;
+  private long bytes;
+  private String sha256;
+  private ItemError error;
+  private int attempts;
+  private Long durationMs;
+  private String storedFile;
+
+  public Item(String jobId, int index, String url, int depth, String parent) {
+    this.jobId = jobId;
+    this.index = index;
+    this.url = url;
+    this.depth = depth;
+    this.parent = parent;
+  }
+
+  public String jobId() { return jobId; }
+  public int index() { return index; }
+  public String url() { return url; }
+  public int depth() { return depth; }
+  public String parent() { return parent; }
+  public ItemState state() { return state; }
+  public String finalUrl() { return finalUrl; }
+  public Integer status() { return status; }
+  public String contentType() { return contentType; }
+  public long bytes() { return bytes; }
+  public String sha256() { return sha256; }
+  public ItemError error() { return error; }
+  public int attempts() { return attempts; }
+  public Long durationMs() { return durationMs; }
+  /** Name of the stored body relative to the data dir, or null when nothing is stored. */
+  public String storedFile() { return storedFile; }
+
+  public void state(ItemState state) { this.state = state; }
+  public void attemptStarted() { attempts++; }
+  public void attempts(int attempts) { this.attempts = attempts; }
+  public void durationMs(Long durationMs) { this.durationMs = durationMs; }
+
+  /** Records what the target answered, whether or not a body is stored. */
+  public void response(String finalUrl, Integer status, String contentType) {
+    this.finalUrl = finalUrl;
+    this.status = status;
+    this.contentType = contentType;
+  }
+
+  public void stored(String storedFile, long bytes, String sha256) {
+    this.storedFile = storedFile;
+    this.bytes = bytes;
+    this.sha256 = sha256;
+    this.error = null;
+  }
+
+  public void error(ItemError error) {
+    this.error = error;
+  }
+}

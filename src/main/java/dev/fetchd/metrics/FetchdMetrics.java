@@ -1,0 +1,69 @@
+package dev.fetchd.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The service's own meters, named {@code fetchd_*} in the Prometheus exposition. Gauges read live engine
+ * state through suppliers; the scrape handler runs on the engine's event loop, so those reads are safe.
+ */
+public final class FetchdMetrics {
+  private final MeterRegistry registry;
+  private final Counter submitted;
+  private final Counter bytes;
+  private final Map<String, Counter> rejected = new HashMap<>();
+  private final Map<String, Timer> fetchDurations = new HashMap<>();
+
+  public FetchdMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    this.submitted = Counter.builder("fetchd.jobs.submitted").description("Jobs accepted by POST /jobs").register(registry);
+    this.bytes = Counter.builder("fetchd.fetch.bytes").description("Body bytes stored").register(registry);
+    for (String reason : new String[] {"queue_full", "shutting_down", "invalid"}) {
+      rejected(reason);
+    }
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Registers a gauge read on each scrape. */
+  public void gauge(String name, String description, Supplier<Number> value, String... tags) {
+    Gauge.builder(name, value).description(description).tags(tags).register(registry);
+  }
+
+  public void jobSubmitted() {
+    submitted.increment();
+  }
+
+  public void jobRejected(String reason) {
+    rejected(reason).increment();
+  }
+
+  /** One attempt ended: {@code outcome} is {@code success} or an item error code. */
+  public void fetchFinished(String outcome, long nanos, long storedBytes) {
+    fetchDurations.computeIfAbsent(outcome, o -> Timer.builder("fetchd.fetch.duration")
+            .description("Duration of one fetch attempt, redirects and body included")
+            .tag("outcome", o)
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofMinutes(10))
+            .register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+    if (storedBytes > 0) {
+      bytes.increment(storedBytes);
+    }
+  }
+
+  private Counter rejected(String reason) {
+    return rejected.computeIfAbsent(reason, r -> Counter.builder("fetchd.jobs.rejected")
+        .description("Job submissions refused, by reason").tag("reason", r).register(registry));
+  }
+}
