@@ -1,0 +1,132 @@
+package dev.fetchd;
+
+import dev.fetchd.api.ApiRouter;
+import dev.fetchd.config.FetchdConfig;
+import dev.fetchd.engine.JobEngine;
+import dev.fetchd.fetch.AddressGuard;
+import dev.fetchd.fetch.Fetcher;
+import dev.fetchd.fetch.Resolver;
+import dev.fetchd.files.FileStore;
+import dev.fetchd.metrics.EventLoopLagProbe;
+import dev.fetchd.metrics.FetchdMetrics;
+import dev.fetchd.store.JobStore;
+import dev.fetchd.store.MemoryJobStore;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import java.net.InetAddress;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one verticle: its event loop owns every job. start() is one chain: files, store, contract, router,
+ * listen. stop() is the graceful shutdown: not ready, no new jobs, running jobs get the grace period.
+ */
+public final class FetchdVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(FetchdVerticle.class);
+
+  private final FetchdConfig config;
+  private final PrometheusMeterRegistry registry;
+  private final Resolver resolverOverride;
+  private JobEngine engine;
+  private JobStore store;
+  private HttpClientAgent client;
+  private HttpServer server;
+  private EventLoopLagProbe lag;
+  private WorkerExecutor dnsWorkers;
+  private volatile boolean ready;
+
+  /**
+   * @param resolver host name resolver for the address guard; null for the system resolver (tests inject
+   *                 their own so that no name ever resolves to a real network)
+   */
+  public FetchdVerticle(FetchdConfig config, PrometheusMeterRegistry registry, Resolver resolver) {
+    this.config = config;
+    this.registry = registry;
+    this.resolverOverride = resolver;
+  }
+
+  @Override
+  public Future<?> start() {
+    FetchdMetrics metrics = new FetchdMetrics(registry);
+    lag = new EventLoopLagProbe(vertx);
+    metrics.gauge("fetchd.event.loop.lag.seconds", "Worst delay of the engine's event loop over the last second",
+        lag::lagSeconds);
+    FileStore files = new FileStore(vertx, config.dataDir());
+    store = new MemoryJobStore();
+    client = vertx.createHttpClient(new HttpClientOptions()
+            .setConnectTimeout(config.fetchConnectTimeoutMs())
+            .setDecompressionSupported(false)
+            .setKeepAlive(true)
+            .setIdleTimeout(60)
+            .setMaxRedirects(0)
+            .setTrustAll(false)
+            .setVerifyHost(true),
+        // the global semaphore is the limit; the pool must never be the bottleneck nor queue behind it
+        new PoolOptions().setHttp1MaxSize(config.fetchMaxConcurrency()).setMaxWaitQueueSize(-1));
+    AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), config.allowNetworks(), resolver());
+    Fetcher fetcher = new Fetcher(vertx, client, files, guard, config.fetchMaxRedirects(), config.fetchMaxRetryAfterMs(),
+        config.fetchUserAgent());
+    engine = new JobEngine(vertx, config, store, fetcher, files, metrics);
+    return files.init()
+        .onSuccess(removed -> {
+          if (removed > 0) {
+            log.info("removed {} partial files left by an earlier run", removed);
+          }
+        })
+        .compose(v -> store.init())
+        .compose(v -> engine.start())
+        .compose(v -> ApiRouter.create(vertx, config, engine, files, registry, () -> ready))
+        .compose(router -> vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+            .requestHandler(router)
+            .listen(config.httpPort()))
+        .onSuccess(s -> {
+          server = s;
+          lag.start();
+          ready = true;
+          log.info("fetchd listening on port {} (data dir {}, store {}, private networks {})", s.actualPort(),
+              files.root(), config.store(), config.allowPrivateNetworks() ? "allowed" : "refused");
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    ready = false;
+    log.info("shutting down: refusing new jobs, grace period {} ms", config.shutdownGraceMs());
+    return engine.shutdown(config.shutdownGraceMs())
+        .eventually(() -> {
+          lag.stop();
+          return store.close();
+        })
+        .eventually(() -> client.close())
+        .onComplete(ar -> log.info("fetchd stopped"));
+  }
+
+  /** The port the server listens on (useful with port 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  public JobEngine engine() {
+    return engine;
+  }
+
+  private Resolver resolver() {
+    if (resolverOverride != null) {
+      return resolverOverride;
+    }
+    dnsWorkers = vertx.createSharedWorkerExecutor("fetchd-dns", 8, 10, TimeUnit.SECONDS);
+    return host -> dnsWorkers.<List<InetAddress>>executeBlocking(
+            () -> Arrays.asList(InetAddress.getAllByName(host)), false)
+        .timeout(5, TimeUnit.SECONDS);
+  }
+}

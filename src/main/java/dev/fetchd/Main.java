@@ -1,0 +1,84 @@
+package dev.fetchd;
+
+import dev.fetchd.config.ConfigException;
+import dev.fetchd.config.ConfigLoader;
+import dev.fetchd.config.FetchdConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Reads the configuration, starts Vert.x with metrics, deploys the verticle, and stops it on SIGTERM. */
+public final class Main {
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    if (System.getProperty("org.slf4j.simpleLogger.showDateTime") == null) {
+      System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+      System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
+      System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+    }
+    Logger log = LoggerFactory.getLogger(Main.class);
+    FetchdConfig config;
+    try {
+      config = ConfigLoader.load(configArg(args), System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("fetchd: bad configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = createVertx(new VertxOptions(), registry);
+    FetchdVerticle verticle = new FetchdVerticle(config, registry, null);
+    vertx.deployVerticle(verticle).onFailure(err -> {
+      log.error("fetchd failed to start: {}", err.getMessage(), err);
+      vertx.close();
+      System.exit(1);
+    });
+    long graceMs = config.shutdownGraceMs();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // closing Vert.x undeploys the verticle, whose stop() is the graceful shutdown
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(graceMs + 15_000, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        System.err.println("fetchd: shutdown did not finish cleanly: " + e);
+      }
+    }, "fetchd-shutdown"));
+  }
+
+  /** A Vert.x whose HTTP server, client and worker pools report to {@code registry}, with JVM meters. */
+  public static Vertx createVertx(VertxOptions options, PrometheusMeterRegistry registry) {
+    options.setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setJvmMetricsEnabled(true)
+        // no path or remote-address labels: one series per URL or host would explode cardinality
+        .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME)));
+    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+  }
+
+  private static Path configArg(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        return Path.of(args[i + 1]);
+      }
+      if (args[i].startsWith("--config=")) {
+        return Path.of(args[i].substring("--config=".length()));
+      }
+      if (args[i].equals("--help") || args[i].equals("-h")) {
+        System.out.println("usage: java -jar fetchd.jar [--config fetchd.yaml]\n"
+            + "Settings come from defaults, then the YAML file (or FETCHD_CONFIG), then FETCHD_* variables.");
+        System.exit(0);
+      }
+    }
+    return null;
+  }
+}

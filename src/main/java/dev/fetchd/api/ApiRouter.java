@@ -1,0 +1,134 @@
+package dev.fetchd.api;
+
+import dev.fetchd.config.FetchdConfig;
+import dev.fetchd.engine.JobEngine;
+import dev.fetchd.files.FileStore;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.HttpException;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.SchemaValidationException;
+import io.vertx.openapi.validation.ValidatorException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds the HTTP router from {@code openapi.yaml}: every operation of the contract gets its handler here,
+ * requests are validated against the contract before a handler runs, and every failure is answered as
+ * {@code application/problem+json}.
+ */
+public final class ApiRouter {
+  private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
+  /** The contract, packaged in the jar (copied from the repository root at build time). */
+  public static final String CONTRACT = "openapi.yaml";
+
+  private ApiRouter() {
+  }
+
+  public static Future<Router> create(Vertx vertx, FetchdConfig config, JobEngine engine, FileStore files,
+                                      PrometheusMeterRegistry registry, BooleanSupplier ready) {
+    return vertx.fileSystem().readFile(CONTRACT).compose(yaml ->
+        OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
+          RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+          builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.httpMaxBodyBytes()));
+          new JobRoutes(engine, files, new JobSpecParser(config)).mount(builder);
+          builder.getRoute("getMetrics").addHandler(PrometheusScrapingHandler.create(registry));
+          builder.getRoute("getLive").addHandler(ctx -> JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP")));
+          builder.getRoute("getReady").addHandler(ctx -> {
+            if (ready.getAsBoolean()) {
+              JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP"));
+            } else {
+              JobRoutes.json(ctx, 503, new JsonObject().put("status", "DOWN").put("reason", "shutting down"));
+            }
+          });
+          builder.getRoute("getOpenApi").addHandler(ctx -> ctx.response()
+              .putHeader("Content-Type", "application/yaml").end(yaml));
+          Router router = builder.createRouter();
+          router.route().failureHandler(ApiRouter::failure);
+          router.errorHandler(404, ctx -> Problem.notFound("no such resource: " + ctx.request().path()).send(ctx));
+          router.errorHandler(405, ctx -> new Problem(405, "method-not-allowed", "Method not allowed",
+              ctx.request().method() + " is not allowed on " + ctx.request().path(), List.of()).send(ctx));
+          return router;
+        }));
+  }
+
+  private static void failure(RoutingContext ctx) {
+    problemOf(ctx).send(ctx);
+  }
+
+  static Problem problemOf(RoutingContext ctx) {
+    Throwable err = ctx.failure();
+    if (err instanceof Problem p) {
+      return p;
+    }
+    if (err instanceof HttpException he) {
+      if (he.getCause() instanceof ValidatorException ve) {
+        return Problem.invalid(fieldErrors(ve));
+      }
+      if (he.getStatusCode() == 413) {
+        return new Problem(413, "body-too-large", "Request body too large",
+            "the body exceeds the limit of this service", List.of());
+      }
+      return new Problem(he.getStatusCode(), "http-" + he.getStatusCode(), "HTTP " + he.getStatusCode(),
+          he.getPayload() != null ? he.getPayload() : String.valueOf(he.getMessage()), List.of());
+    }
+    if (err instanceof ValidatorException ve) {
+      return Problem.invalid(fieldErrors(ve));
+    }
+    int status = ctx.statusCode();
+    if (err == null && status >= 400) {
+      return new Problem(status, "http-" + status, "HTTP " + status, "request failed", List.of());
+    }
+    log.error("unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), err);
+    return new Problem(500, "internal", "Internal error", "the service failed to handle the request", List.of());
+  }
+
+  /** Names the fields at fault from the contract validator's output. */
+  static List<Problem.FieldError> fieldErrors(ValidatorException ve) {
+    List<Problem.FieldError> out = new ArrayList<>();
+    if (ve instanceof SchemaValidationException sve && sve.getOutputUnit() != null) {
+      collect(sve.getOutputUnit(), out);
+    }
+    if (out.isEmpty()) {
+      out.add(new Problem.FieldError(fieldOfMessage(ve.getMessage()), ve.getMessage()));
+    }
+    return out;
+  }
+
+  private static void collect(OutputUnit unit, List<Problem.FieldError> out) {
+    if (unit.getErrors() != null && !unit.getErrors().isEmpty()) {
+      for (OutputUnit child : unit.getErrors()) {
+        collect(child, out);
+      }
+      return;
+    }
+    if (unit.getError() != null && out.size() < 50) {
+      String loc = unit.getInstanceLocation();
+      out.add(new Problem.FieldError(loc == null || loc.isEmpty() || loc.equals("#") ? "/" : loc.replaceFirst("^#", ""),
+          unit.getError()));
+    }
+  }
+
+  private static String fieldOfMessage(String message) {
+    // parameter errors read "The value of query parameter limit is invalid..." : name the parameter
+    if (message != null) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("parameter (\\S+)").matcher(message);
+      if (m.find()) {
+        return m.group(1);
+      }
+    }
+    return "/";
+  }
+}

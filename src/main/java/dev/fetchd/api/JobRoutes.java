@@ -1,0 +1,180 @@
+package dev.fetchd.api;
+
+import dev.fetchd.engine.JobEngine;
+import dev.fetchd.engine.SubmitRefused;
+import dev.fetchd.files.FileStore;
+import dev.fetchd.job.ItemState;
+import dev.fetchd.job.JobSpec;
+import dev.fetchd.job.JobState;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The job endpoints: read the validated request, call the engine, write the view. Nothing here fetches or
+ * changes a job by itself.
+ */
+final class JobRoutes {
+  private static final int DEFAULT_PAGE = 100;
+
+  private final JobEngine engine;
+  private final FileStore files;
+  private final JobSpecParser parser;
+
+  JobRoutes(JobEngine engine, FileStore files, JobSpecParser parser) {
+    this.engine = engine;
+    this.files = files;
+    this.parser = parser;
+  }
+
+  void mount(RouterBuilder builder) {
+    builder.getRoute("submitJob").addHandler(this::submit);
+    builder.getRoute("listJobs").addHandler(this::list);
+    builder.getRoute("getJob").addHandler(this::get);
+    builder.getRoute("cancelJob").addHandler(this::cancel);
+    builder.getRoute("listItems").addHandler(this::items);
+    builder.getRoute("getItemContent").addHandler(this::content);
+  }
+
+  private void submit(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      throw Problem.invalid("/", "the body is not a JSON object");
+    }
+    JobSpec spec = parser.parse(body);
+    String key = ctx.request().getHeader("Idempotency-Key");
+    engine.submit(spec, key, JobSpecParser.hash(spec))
+        .onSuccess(s -> {
+          ctx.response().putHeader("Location", JobViews.jobPath(s.job().id()));
+          json(ctx, s.replayed() ? 200 : 202, JobViews.job(s.job()));
+        })
+        .onFailure(err -> ctx.fail(refusal(err)));
+  }
+
+  private void list(RoutingContext ctx) {
+    JobState state = param(ctx, "state") == null ? null : JobState.fromWire(param(ctx, "state"));
+    engine.list(state, limit(ctx), param(ctx, "cursor"))
+        .onSuccess(page -> {
+          JsonArray jobs = new JsonArray();
+          page.entries().forEach(j -> jobs.add(JobViews.job(j)));
+          json(ctx, 200, new JsonObject().put("jobs", jobs).put("next", page.next()));
+        })
+        .onFailure(err -> ctx.fail(badCursor(err)));
+  }
+
+  private void get(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    String wait = param(ctx, "wait");
+    long waitMs = wait == null ? 0 : Long.parseLong(wait) * 1000;
+    engine.awaitTerminal(id, waitMs)
+        .onSuccess(job -> {
+          if (job == null) {
+            ctx.fail(Problem.notFound("no job " + id));
+          } else if (!ctx.response().closed()) {
+            json(ctx, 200, JobViews.job(job));
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void cancel(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    engine.cancel(id)
+        .onSuccess(job -> {
+          if (job == null) {
+            ctx.fail(Problem.notFound("no job " + id));
+          } else {
+            json(ctx, 200, JobViews.job(job));
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void items(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    ItemState state = param(ctx, "state") == null ? null : ItemState.fromWire(param(ctx, "state"));
+    engine.items(id, state, limit(ctx), param(ctx, "cursor"))
+        .onSuccess(page -> {
+          if (page == null) {
+            ctx.fail(Problem.notFound("no job " + id));
+            return;
+          }
+          JsonArray items = new JsonArray();
+          page.entries().forEach(i -> items.add(JobViews.item(i)));
+          json(ctx, 200, new JsonObject().put("items", items).put("next", page.next()));
+        })
+        .onFailure(err -> ctx.fail(badCursor(err)));
+  }
+
+  private void content(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    int n;
+    try {
+      n = Integer.parseInt(ctx.pathParam("n"));
+    } catch (NumberFormatException e) {
+      throw Problem.invalid("/n", "must be an item index");
+    }
+    engine.item(id, n)
+        .onSuccess(item -> {
+          Path path = item == null || item.storedFile() == null ? null : files.resolve(item.storedFile());
+          if (path == null) {
+            ctx.fail(Problem.notFound(item == null ? "no item " + n + " in job " + id
+                : "item " + n + " of job " + id + " has no stored content (state " + item.state().wire() + ")"));
+            return;
+          }
+          String type = item.contentType() == null ? "application/octet-stream" : item.contentType();
+          ctx.response()
+              .putHeader("Content-Type", type)
+              .putHeader("X-Content-SHA256", item.sha256())
+              // stored bodies are whatever a site served: never let a browser run them in our origin
+              .putHeader("X-Content-Type-Options", "nosniff")
+              .putHeader("Content-Security-Policy", "sandbox")
+              .sendFile(path.toString())
+              .onFailure(err -> {
+                if (!ctx.response().headWritten()) {
+                  ctx.fail(Problem.notFound("content of item " + n + " is gone"));
+                }
+              });
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private static Throwable refusal(Throwable err) {
+    if (err instanceof SubmitRefused r) {
+      return switch (r.reason()) {
+        case QUEUE_FULL -> new Problem(429, "queue-full", "The job queue is full", r.getMessage(), List.of())
+            .retryAfter(r.retryAfterSeconds());
+        case SHUTTING_DOWN -> new Problem(503, "shutting-down", "The service is shutting down", r.getMessage(),
+            List.of()).retryAfter(r.retryAfterSeconds());
+        case IDEMPOTENCY_CONFLICT -> new Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
+            r.getMessage(), List.of(new Problem.FieldError("Idempotency-Key", r.getMessage())));
+      };
+    }
+    return err;
+  }
+
+  private static Throwable badCursor(Throwable err) {
+    return err instanceof IllegalArgumentException ? Problem.invalid("cursor", "is not a cursor this service gave out")
+        : err;
+  }
+
+  private static int limit(RoutingContext ctx) {
+    String l = param(ctx, "limit");
+    return l == null ? DEFAULT_PAGE : Integer.parseInt(l);
+  }
+
+  private static String param(RoutingContext ctx, String name) {
+    String v = ctx.queryParams().get(name);
+    return v == null || v.isEmpty() ? null : v;
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+}

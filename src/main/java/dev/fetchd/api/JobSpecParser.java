@@ -1,0 +1,209 @@
+package dev.fetchd.api;
+
+import dev.fetchd.config.FetchdConfig;
+import dev.fetchd.job.JobSpec;
+import dev.fetchd.job.JobType;
+import dev.fetchd.job.Limits;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Turns a submitted body into a {@link JobSpec}, filling in the service's default limits. The contract
+ * has already checked shapes and ranges; this checks what a schema cannot say well (each URL parses, is
+ * http or https, has a host; the URL count is within this service's limit) and names each field at fault.
+ */
+final class JobSpecParser {
+  private static final Set<String> TOP_LEVEL = Set.of("type", "urls", "limits", "crawl", "priority", "labels");
+
+  private final FetchdConfig config;
+
+  JobSpecParser(FetchdConfig config) {
+    this.config = config;
+  }
+
+  JobSpec parse(JsonObject body) {
+    Problem.Collector errors = new Problem.Collector();
+    if (body == null) {
+      throw Problem.invalid("/", "a JSON object is required");
+    }
+    for (String key : body.fieldNames()) {
+      if (!TOP_LEVEL.contains(key)) {
+        errors.add("/" + key, "unknown field");
+      }
+    }
+    JobType type = null;
+    Object rawType = body.getValue("type");
+    if (rawType == null) {
+      errors.add("/type", "is required (download or crawl)");
+    } else if ("download".equals(rawType)) {
+      type = JobType.DOWNLOAD;
+    } else if ("crawl".equals(rawType)) {
+      errors.add("/type", "crawl jobs are not available in this version yet; use download");
+    } else {
+      errors.add("/type", "must be download or crawl");
+    }
+    List<String> urls = urls(body.getValue("urls"), errors);
+    Limits limits = limits(body.getValue("limits"), errors);
+    if (body.getValue("crawl") != null && type == JobType.DOWNLOAD) {
+      errors.add("/crawl", "crawl options apply to crawl jobs only");
+    }
+    int priority = (int) number(body.getValue("priority"), "/priority", 0, -1000, 1000, errors);
+    Map<String, String> labels = labels(body.getValue("labels"), errors);
+    errors.throwIfAny();
+    return new JobSpec(type, urls, limits, null, priority, labels);
+  }
+
+  private List<String> urls(Object raw, Problem.Collector errors) {
+    if (raw == null) {
+      errors.add("/urls", "is required: a non-empty list of http or https URLs");
+      return List.of();
+    }
+    if (!(raw instanceof JsonArray arr)) {
+      errors.add("/urls", "must be an array of URLs");
+      return List.of();
+    }
+    if (arr.isEmpty()) {
+      errors.add("/urls", "must hold at least one URL");
+    }
+    if (arr.size() > config.jobsMaxUrls()) {
+      errors.add("/urls", "holds " + arr.size() + " URLs; this service takes at most " + config.jobsMaxUrls() + " per job");
+      return List.of();
+    }
+    List<String> out = new ArrayList<>(arr.size());
+    for (int i = 0; i < arr.size(); i++) {
+      Object u = arr.getValue(i);
+      String field = "/urls/" + i;
+      if (!(u instanceof String s)) {
+        errors.add(field, "must be a string");
+        continue;
+      }
+      String problem = urlProblem(s);
+      if (problem != null) {
+        errors.add(field, problem);
+      } else {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /** Why a URL cannot be fetched, or null if it can be tried. */
+  static String urlProblem(String s) {
+    if (s.isEmpty() || s.length() > 8192) {
+      return "must be 1 to 8192 characters";
+    }
+    URI uri;
+    try {
+      uri = new URI(s);
+    } catch (URISyntaxException e) {
+      return "is not a valid URL: " + e.getReason();
+    }
+    String scheme = uri.getScheme();
+    if (scheme == null) {
+      return "must be an absolute URL (http:// or https://)";
+    }
+    scheme = scheme.toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      return "scheme '" + scheme + "' is not supported; use http or https";
+    }
+    if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      return "has no host";
+    }
+    if (uri.getRawUserInfo() != null) {
+      return "must not carry user info (user:password@)";
+    }
+    return null;
+  }
+
+  private Limits limits(Object raw, Problem.Collector errors) {
+    Limits d = config.defaultLimits();
+    if (raw == null) {
+      return d;
+    }
+    if (!(raw instanceof JsonObject l)) {
+      errors.add("/limits", "must be an object");
+      return d;
+    }
+    Set<String> known = Set.of("concurrency", "perHostConcurrency", "perHostDelayMs", "requestTimeoutMs", "timeoutMs",
+        "maxBytes", "retries");
+    for (String k : l.fieldNames()) {
+      if (!known.contains(k)) {
+        errors.add("/limits/" + k, "unknown limit");
+      }
+    }
+    return new Limits(
+        (int) number(l.getValue("concurrency"), "/limits/concurrency", d.concurrency(), 1, 1000, errors),
+        (int) number(l.getValue("perHostConcurrency"), "/limits/perHostConcurrency", d.perHostConcurrency(), 1, 256, errors),
+        number(l.getValue("perHostDelayMs"), "/limits/perHostDelayMs", d.perHostDelayMs(), 0, 60_000, errors),
+        number(l.getValue("requestTimeoutMs"), "/limits/requestTimeoutMs", d.requestTimeoutMs(), 100, 3_600_000, errors),
+        number(l.getValue("timeoutMs"), "/limits/timeoutMs", d.timeoutMs(), 1_000, 604_800_000, errors),
+        number(l.getValue("maxBytes"), "/limits/maxBytes", d.maxBytes(), 1, 10L << 30, errors),
+        (int) number(l.getValue("retries"), "/limits/retries", d.retries(), 0, 10, errors));
+  }
+
+  private static long number(Object raw, String field, long def, long min, long max, Problem.Collector errors) {
+    if (raw == null) {
+      return def;
+    }
+    if (!(raw instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
+      errors.add(field, "must be a whole number");
+      return def;
+    }
+    long v = n.longValue();
+    if (v < min || v > max) {
+      errors.add(field, "must be between " + min + " and " + max);
+      return def;
+    }
+    return v;
+  }
+
+  private static Map<String, String> labels(Object raw, Problem.Collector errors) {
+    if (raw == null) {
+      return Map.of();
+    }
+    if (!(raw instanceof JsonObject obj)) {
+      errors.add("/labels", "must be an object of strings");
+      return Map.of();
+    }
+    if (obj.size() > 32) {
+      errors.add("/labels", "at most 32 labels");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String k : obj.fieldNames()) {
+      Object v = obj.getValue(k);
+      if (k.isEmpty() || k.length() > 64) {
+        errors.add("/labels/" + k, "label names are 1 to 64 characters");
+      } else if (!(v instanceof String s) || s.length() > 256) {
+        errors.add("/labels/" + k, "must be a string of at most 256 characters");
+      } else {
+        out.put(k, s);
+      }
+    }
+    return out;
+  }
+
+  /** A digest of the accepted spec: the same body gives the same hash, whatever its key order. */
+  static String hash(JobSpec spec) {
+    JsonObject canonical = JobViews.spec(spec).put("urls", new JsonArray(spec.urls()))
+        .put("labels", new JsonObject(new TreeMap<>(spec.labels())));
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(canonical.encode().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

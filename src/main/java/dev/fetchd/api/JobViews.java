@@ -1,0 +1,109 @@
+package dev.fetchd.api;
+
+import dev.fetchd.job.CrawlOptions;
+import dev.fetchd.job.Item;
+import dev.fetchd.job.Job;
+import dev.fetchd.job.JobSpec;
+import dev.fetchd.job.Limits;
+import dev.fetchd.job.Progress;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.TreeMap;
+
+/** The JSON views of jobs and items, as openapi.yaml describes them. */
+public final class JobViews {
+  private JobViews() {
+  }
+
+  public static String jobPath(String id) {
+    return "/jobs/" + id;
+  }
+
+  public static JsonObject job(Job job) {
+    JsonObject error = job.error() == null ? null
+        : new JsonObject().put("code", job.error().code()).put("message", job.error().message());
+    return new JsonObject()
+        .put("id", job.id())
+        .put("type", job.type().wire())
+        .put("state", job.state().wire())
+        .put("priority", job.spec().priority())
+        .put("labels", new JsonObject(new TreeMap<>(job.spec().labels())))
+        .put("createdAt", time(job.createdAt()))
+        .put("startedAt", time(job.startedAt()))
+        .put("finishedAt", time(job.finishedAt()))
+        .put("progress", progress(job.progress()))
+        .put("error", error)
+        .put("spec", spec(job.spec()));
+  }
+
+  public static JsonObject progress(Progress p) {
+    return new JsonObject()
+        .put("total", p.total())
+        .put("queued", p.queued())
+        .put("running", p.running())
+        .put("succeeded", p.succeeded())
+        .put("failed", p.failed())
+        .put("skipped", p.skipped())
+        .put("cancelled", p.cancelled())
+        .put("bytes", p.bytes());
+  }
+
+  /** The spec as accepted, with the URL list replaced by its count: a poll must stay small. */
+  public static JsonObject spec(JobSpec spec) {
+    return new JsonObject()
+        .put("type", spec.type().wire())
+        .put("urlCount", spec.urls().size())
+        .put("limits", limits(spec.limits()))
+        .put("crawl", spec.crawl() == null ? null : crawl(spec.crawl()))
+        .put("priority", spec.priority())
+        .put("labels", new JsonObject(new TreeMap<>(spec.labels())));
+  }
+
+  public static JsonObject limits(Limits l) {
+    return new JsonObject()
+        .put("concurrency", l.concurrency())
+        .put("perHostConcurrency", l.perHostConcurrency())
+        .put("perHostDelayMs", l.perHostDelayMs())
+        .put("requestTimeoutMs", l.requestTimeoutMs())
+        .put("timeoutMs", l.timeoutMs())
+        .put("maxBytes", l.maxBytes())
+        .put("retries", l.retries());
+  }
+
+  public static JsonObject crawl(CrawlOptions c) {
+    return new JsonObject()
+        .put("maxDepth", c.maxDepth())
+        .put("maxPages", c.maxPages())
+        .put("scope", c.scope().wire())
+        .put("include", new JsonArray(c.include()))
+        .put("exclude", new JsonArray(c.exclude()))
+        .put("assets", c.assets())
+        .put("robots", c.robots());
+  }
+
+  public static JsonObject item(Item item) {
+    JsonObject error = item.error() == null ? null
+        : new JsonObject().put("code", item.error().code().wire()).put("message", item.error().message());
+    return new JsonObject()
+        .put("index", item.index())
+        .put("url", item.url())
+        .put("finalUrl", item.finalUrl())
+        .put("depth", item.depth())
+        .put("parent", item.parent())
+        .put("state", item.state().wire())
+        .put("status", item.status())
+        .put("contentType", item.contentType())
+        .put("bytes", item.bytes())
+        .put("sha256", item.sha256())
+        .put("error", error)
+        .put("attempts", item.attempts())
+        .put("durationMs", item.durationMs())
+        .put("content", item.storedFile() == null ? null
+            : jobPath(item.jobId()) + "/items/" + item.index() + "/content");
+  }
+
+  private static String time(Instant t) {
+    return t == null ? null : t.toString();
+  }
+}
