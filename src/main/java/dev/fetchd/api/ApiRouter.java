@@ -34,6 +34,9 @@ public final class ApiRouter {
   /** The contract, packaged in the jar (copied from the repository root at build time). */
   public static final String CONTRACT = "openapi.yaml";
 
+  private static final java.util.regex.Pattern PROPERTY =
+      java.util.regex.Pattern.compile("(?:required|additional) property \"([^\"]+)\"");
+
   private ApiRouter() {
   }
 
@@ -116,8 +119,13 @@ public final class ApiRouter {
     }
     if (unit.getError() != null && out.size() < 50) {
       String loc = unit.getInstanceLocation();
-      out.add(new Problem.FieldError(loc == null || loc.isEmpty() || loc.equals("#") ? "/" : loc.replaceFirst("^#", ""),
-          unit.getError()));
+      String field = loc == null || loc.isEmpty() || loc.equals("#") ? "" : loc.replaceFirst("^#", "");
+      // a missing or unexpected property is reported at its parent: name the property itself
+      java.util.regex.Matcher m = PROPERTY.matcher(unit.getError());
+      if (m.find()) {
+        field = field + "/" + m.group(1);
+      }
+      out.add(new Problem.FieldError(field.isEmpty() ? "/" : field, unit.getError()));
     }
   }
 
