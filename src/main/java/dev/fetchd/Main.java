@@ -5,6 +5,7 @@ import dev.fetchd.config.ConfigLoader;
 import dev.fetchd.config.FetchdConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
@@ -39,20 +40,39 @@ public final class Main {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx = createVertx(new VertxOptions(), registry);
     FetchdVerticle verticle = new FetchdVerticle(config, registry, null);
-    vertx.deployVerticle(verticle).onFailure(err -> {
+    Future<String> deployment = vertx.deployVerticle(verticle).onFailure(err -> {
       log.error("fetchd failed to start: {}", err.getMessage(), err);
       vertx.close();
       System.exit(1);
     });
     long graceMs = config.shutdownGraceMs();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      // closing Vert.x undeploys the verticle, whose stop() is the graceful shutdown
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(graceMs + 15_000, TimeUnit.MILLISECONDS);
+        stop(vertx, deployment, graceMs + 15_000);
       } catch (Exception e) {
         System.err.println("fetchd: shutdown did not finish cleanly: " + e);
       }
     }, "fetchd-shutdown"));
+  }
+
+  /**
+   * Undeploys the verticle first, then closes Vert.x. Closing Vert.x alone would close the HTTP client at
+   * the same time as the verticle's stop() runs, cutting the requests the grace period is meant to let
+   * finish.
+   */
+  public static void stop(Vertx vertx, Future<String> deployment, long timeoutMs) throws Exception {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    try {
+      if (deployment.succeeded()) {
+        vertx.undeploy(deployment.result()).toCompletionStage().toCompletableFuture()
+            .get(timeoutMs, TimeUnit.MILLISECONDS);
+      }
+    } finally {
+      // two steps from this thread: a close chained on the undeploy future would complete on an event loop
+      // that the close itself terminates
+      vertx.close().toCompletionStage().toCompletableFuture()
+          .get(Math.max(1_000, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+    }
   }
 
   /** A Vert.x whose HTTP server, client and worker pools report to {@code registry}, with JVM meters. */

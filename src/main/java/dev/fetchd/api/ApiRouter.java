@@ -42,8 +42,8 @@ public final class ApiRouter {
 
   public static Future<Router> create(Vertx vertx, FetchdConfig config, JobEngine engine, FileStore files,
                                       PrometheusMeterRegistry registry, BooleanSupplier ready) {
-    return vertx.fileSystem().readFile(CONTRACT).compose(yaml ->
-        OpenAPIContract.from(vertx, CONTRACT).map(contract -> {
+    return vertx.executeBlocking(ApiRouter::readContract, false).compose(yaml ->
+        OpenAPIContract.from(vertx, toJson(yaml)).map(contract -> {
           RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
           builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.httpMaxBodyBytes()));
           new JobRoutes(engine, files, new JobSpecParser(config)).mount(builder);
@@ -65,6 +65,23 @@ public final class ApiRouter {
               ctx.request().method() + " is not allowed on " + ctx.request().path(), List.of()).send(ctx));
           return router;
         }));
+  }
+
+  /** Reads and parses the contract from the classpath on a worker thread: a read from the jar, then YAML. */
+  private static String readContract() throws java.io.IOException {
+    try (java.io.InputStream in = ApiRouter.class.getClassLoader().getResourceAsStream(CONTRACT)) {
+      if (in == null) {
+        throw new java.io.FileNotFoundException(CONTRACT + " is not on the classpath");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static JsonObject toJson(String yaml) {
+    Object doc = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
+        new org.yaml.snakeyaml.LoaderOptions())).load(yaml);
+    return new JsonObject((java.util.Map<String, Object>) doc);
   }
 
   private static void failure(RoutingContext ctx) {

@@ -134,6 +134,8 @@ public final class FetchCall {
   }
 
   private void onResponse(HttpClientResponse response, String scheme, int hops) {
+    // from here on a reset or close reaches this attempt, never Vert.x's "unhandled exception" log
+    response.exceptionHandler(err -> finish(classify(err, false, null)));
     if (done) {
       return;
     }

@@ -55,8 +55,11 @@ public final class FileStore {
   /** Opens a new temp file for one body. */
   public Future<TempFile> createTemp() {
     Path path = tmp.resolve(UUID.randomUUID() + ".part");
-    return vertx.fileSystem()
-        .open(path.toString(), new OpenOptions().setCreateNew(true).setWrite(true).setRead(false))
+    // The file is created before Vert.x opens it: Vert.x's file resolver looks a missing file up in its
+    // classpath cache, which a JVM shutdown hook deletes, and opens during the graceful shutdown would fail.
+    return blocking(() -> Files.createFile(path))
+        .compose(p -> vertx.fileSystem().open(path.toString(), new OpenOptions().setWrite(true).setRead(false))
+            .recover(err -> delete(path).transform(x -> Future.failedFuture(err))))
         .map(file -> new TempFile(this, path, file));
   }
 

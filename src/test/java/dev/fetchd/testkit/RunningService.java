@@ -40,14 +40,16 @@ import java.util.stream.Stream;
  */
 public final class RunningService implements AutoCloseable {
   private final Vertx vertx;
+  private final String deployment;
   private final FetchdVerticle verticle;
   private final Path dataDir;
   private final String base;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<String> blocked = Collections.synchronizedList(new ArrayList<>());
 
-  private RunningService(Vertx vertx, FetchdVerticle verticle, Path dataDir) {
+  private RunningService(Vertx vertx, FetchdVerticle verticle, Path dataDir, String deployment) {
     this.vertx = vertx;
+    this.deployment = deployment;
     this.verticle = verticle;
     this.dataDir = dataDir;
     this.base = "http://127.0.0.1:" + verticle.port();
@@ -83,8 +85,8 @@ public final class RunningService implements AutoCloseable {
         }
       });
       FetchdVerticle verticle = new FetchdVerticle(config, registry, resolver);
-      vertx.deployVerticle(verticle).await(20, TimeUnit.SECONDS);
-      RunningService s = new RunningService(vertx, verticle, dataDir);
+      String deployment = vertx.deployVerticle(verticle).await(20, TimeUnit.SECONDS);
+      RunningService s = new RunningService(vertx, verticle, dataDir, deployment);
       // First use of the contract validator, JSON codec and Prometheus writer loads hundreds of classes on
       // the event loop; that one-off cost is not what the check is for, so warm those paths up first.
       s.post("/jobs", "{\"type\":\"download\",\"urls\":[1]}");
@@ -269,7 +271,7 @@ public final class RunningService implements AutoCloseable {
   @Override
   public void close() {
     try {
-      vertx.close().await(30, TimeUnit.SECONDS);
+      Main.stop(vertx, io.vertx.core.Future.succeededFuture(deployment), 30_000);
     } catch (Exception e) {
       throw new IllegalStateException("fetchd did not stop", e);
     } finally {
