@@ -35,7 +35,7 @@ import java.util.stream.Stream;
 
 /**
  * fetchd running in this JVM as a user would reach it: over HTTP on a free loopback port, with a fresh data
- * dir. Its Vert.x treats 100 ms on the event loop as blocked; {@link #close()} fails the test if any thread
+ * dir. Its Vert.x treats 200 ms on the event loop as blocked; {@link #close()} fails the test if any thread
  * was reported blocked. Private networks are allowed (the targets are on loopback) unless a test says not.
  */
 public final class RunningService implements AutoCloseable {
@@ -76,7 +76,7 @@ public final class RunningService implements AutoCloseable {
       FetchdConfig config = ConfigLoader.fromMap(all);
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       Vertx vertx = Main.createVertx(new VertxOptions()
-          .setMaxEventLoopExecuteTime(100).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+          .setMaxEventLoopExecuteTime(200).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
           .setBlockedThreadCheckInterval(20).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS), registry);
       List<String> blocked = Collections.synchronizedList(new ArrayList<>());
       ((VertxInternal) vertx).blockedThreadChecker().setThreadBlockedHandler((BlockedThreadEvent e) -> {
