@@ -13,12 +13,9 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
-import io.vertx.json.schema.OutputUnit;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
-import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -33,9 +30,6 @@ public final class ApiRouter {
   private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
   /** The contract, packaged in the jar (copied from the repository root at build time). */
   public static final String CONTRACT = "openapi.yaml";
-
-  private static final java.util.regex.Pattern PROPERTY =
-      java.util.regex.Pattern.compile("(?:required|additional) property \"([^\"]+)\"");
 
   private ApiRouter() {
   }
@@ -95,7 +89,7 @@ public final class ApiRouter {
     }
     if (err instanceof HttpException he) {
       if (he.getCause() instanceof ValidatorException ve) {
-        return Problem.invalid(fieldErrors(ve));
+        return Problem.invalid(ValidationErrors.of(ve));
       }
       if (he.getStatusCode() == 413) {
         return new Problem(413, "body-too-large", "Request body too large",
@@ -105,7 +99,7 @@ public final class ApiRouter {
           he.getPayload() != null ? he.getPayload() : String.valueOf(he.getMessage()), List.of());
     }
     if (err instanceof ValidatorException ve) {
-      return Problem.invalid(fieldErrors(ve));
+      return Problem.invalid(ValidationErrors.of(ve));
     }
     int status = ctx.statusCode();
     if (err == null && status >= 400) {
@@ -115,45 +109,5 @@ public final class ApiRouter {
     return new Problem(500, "internal", "Internal error", "the service failed to handle the request", List.of());
   }
 
-  /** Names the fields at fault from the contract validator's output. */
-  static List<Problem.FieldError> fieldErrors(ValidatorException ve) {
-    List<Problem.FieldError> out = new ArrayList<>();
-    if (ve instanceof SchemaValidationException sve && sve.getOutputUnit() != null) {
-      collect(sve.getOutputUnit(), out);
-    }
-    if (out.isEmpty()) {
-      out.add(new Problem.FieldError(fieldOfMessage(ve.getMessage()), ve.getMessage()));
-    }
-    return out;
-  }
 
-  private static void collect(OutputUnit unit, List<Problem.FieldError> out) {
-    if (unit.getErrors() != null && !unit.getErrors().isEmpty()) {
-      for (OutputUnit child : unit.getErrors()) {
-        collect(child, out);
-      }
-      return;
-    }
-    if (unit.getError() != null && out.size() < 50) {
-      String loc = unit.getInstanceLocation();
-      String field = loc == null || loc.isEmpty() || loc.equals("#") ? "" : loc.replaceFirst("^#", "");
-      // a missing or unexpected property is reported at its parent: name the property itself
-      java.util.regex.Matcher m = PROPERTY.matcher(unit.getError());
-      if (m.find()) {
-        field = field + "/" + m.group(1);
-      }
-      out.add(new Problem.FieldError(field.isEmpty() ? "/" : field, unit.getError()));
-    }
-  }
-
-  private static String fieldOfMessage(String message) {
-    // parameter errors read "The value of query parameter limit is invalid..." : name the parameter
-    if (message != null) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("parameter (\\S+)").matcher(message);
-      if (m.find()) {
-        return m.group(1);
-      }
-    }
-    return "/";
-  }
 }

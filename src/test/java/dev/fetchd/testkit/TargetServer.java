@@ -2,7 +2,9 @@ package dev.fetchd.testkit;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -85,8 +87,7 @@ public final class TargetServer implements AutoCloseable {
   private static final byte[] ZEROS = new byte[CHUNK];
 
   private final Vertx vertx;
-  private final int port;
-  private final List<HttpServer> servers = new ArrayList<>();
+  private volatile int port;
   private volatile boolean closed;
 
   // counters
@@ -110,9 +111,8 @@ public final class TargetServer implements AutoCloseable {
 
   private record Page(String contentType, byte[] body, int status) {}
 
-  private TargetServer(Vertx vertx, int port) {
+  private TargetServer(Vertx vertx) {
     this.vertx = vertx;
-    this.port = port;
   }
 
   // ------------------------------------------------------------------ life cycle
@@ -134,32 +134,32 @@ public final class TargetServer implements AutoCloseable {
         .setEventLoopPoolSize(eventLoops)
         .setWorkerPoolSize(1)
         .setInternalBlockingPoolSize(1));
-    TargetServer[] self = new TargetServer[1];
     try {
+      TargetServer target = new TargetServer(vertx);
       // Port 0: a free port, not shared. Port -1: a free port shared by every server of this Vert.x instance
-      // that listens on -1 (Vert.x server sharing). Each listen() from a non-Vert.x thread gets a fresh
-      // event-loop context, and a shared server hands its connections round-robin to those contexts.
+      // that listens on -1 (Vert.x server sharing): each verticle instance runs on its own event loop and the
+      // shared server hands connections round-robin to them.
       HttpServerOptions options = new HttpServerOptions()
           .setHost(HOST)
           .setPort(eventLoops == 1 ? 0 : -1)
           .setHttp2ClearTextEnabled(false) // plain HTTP/1.1: one request per connection at a time
           .setAcceptBacklog(4096)
           .setIdleTimeout(0);
-      List<HttpServer> servers = new ArrayList<>();
-      for (int i = 0; i < eventLoops; i++) {
-        HttpServer s = vertx.createHttpServer(options).requestHandler(req -> self[0].handle(req));
-        s.listen().await();
-        servers.add(s);
-      }
+      List<HttpServer> servers = Collections.synchronizedList(new ArrayList<>());
+      vertx.deployVerticle(() -> new VerticleBase() {
+        @Override
+        public Future<?> start() {
+          return vertx.createHttpServer(options).requestHandler(target::handle).listen().onSuccess(servers::add);
+        }
+      }, new DeploymentOptions().setInstances(eventLoops)).await();
       int port = servers.get(0).actualPort();
       for (HttpServer s : servers) {
         if (s.actualPort() != port) {
           throw new IllegalStateException("servers did not share one port: " + port + " vs " + s.actualPort());
         }
       }
-      self[0] = new TargetServer(vertx, port);
-      self[0].servers.addAll(servers);
-      return self[0];
+      target.port = port;
+      return target;
     } catch (RuntimeException e) {
       vertx.close().await();
       throw e;

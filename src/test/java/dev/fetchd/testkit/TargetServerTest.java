@@ -3,8 +3,11 @@ package dev.fetchd.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -255,18 +258,47 @@ class TargetServerTest {
 
   @Test
   void resetFailsOnTheClient() throws Exception {
-    assertThatThrownBy(() -> get("/reset/r?size=100000&after=1000"))
-        .isInstanceOf(IOException.class)
-        .satisfies(e -> System.out.println("/reset seen by java.net.http: " + e));
+    assertThatThrownBy(() -> get("/reset/r?size=100000&after=1000")).isInstanceOf(IOException.class);
     assertThat(target.awaitIdle(Duration.ofSeconds(2))).isTrue();
   }
 
   @Test
   void shortBodyFailsOnTheClient() throws Exception {
-    assertThatThrownBy(() -> get("/short/s?size=1000&send=10"))
-        .isInstanceOf(IOException.class)
-        .satisfies(e -> System.out.println("/short seen by java.net.http: " + e));
+    assertThatThrownBy(() -> get("/short/s?size=1000&send=10")).isInstanceOf(IOException.class);
     assertThat(target.awaitIdle(Duration.ofSeconds(2))).isTrue();
+  }
+
+  /** On the wire: /reset ends with a TCP RST after K body bytes, /short with a FIN (EOF) after K body bytes. */
+  @Test
+  void resetIsARstAndShortIsAnEof() throws Exception {
+    assertThat(rawRead("/reset/r?size=5000&after=300")).isEqualTo("reset after 300 body bytes");
+    assertThat(rawRead("/reset/r?size=5000&after=0")).isEqualTo("reset after 0 body bytes");
+    assertThat(rawRead("/short/s?size=5000&send=300")).isEqualTo("EOF after 300 body bytes");
+  }
+
+  private static String rawRead(String path) throws IOException {
+    try (Socket s = new Socket(TargetServer.HOST, target.port())) {
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      ByteArrayOutputStream got = new ByteArrayOutputStream();
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[8192];
+      String end;
+      try {
+        for (int k; (k = in.read(buf)) >= 0; ) {
+          got.write(buf, 0, k);
+        }
+        end = "EOF";
+      } catch (SocketException e) {
+        assertThat(e.getMessage()).containsIgnoringCase("reset");
+        end = "reset";
+      }
+      String text = got.toString(StandardCharsets.ISO_8859_1);
+      int head = text.indexOf("\r\n\r\n");
+      assertThat(head).isPositive();
+      assertThat(text).contains("content-length: 5000");
+      return end + " after " + (text.length() - head - 4) + " body bytes";
+    }
   }
 
   @Test
