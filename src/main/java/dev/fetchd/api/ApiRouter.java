@@ -72,10 +72,41 @@ public final class ApiRouter {
   }
 
   @SuppressWarnings("unchecked")
-  private static JsonObject toJson(String yaml) {
+  static JsonObject toJson(String yaml) {
     Object doc = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
         new org.yaml.snakeyaml.LoaderOptions())).load(yaml);
-    return new JsonObject((java.util.Map<String, Object>) doc);
+    JsonObject contract = new JsonObject((java.util.Map<String, Object>) doc);
+    routableMediaTypes(contract);
+    return contract;
+  }
+
+  /**
+   * The Vert.x 5.0.7 contract loader refuses response media types outside a short list (problem+json,
+   * event streams, YAML among them). The published contract says what is really sent; the copy handed to
+   * the router swaps those for an accepted type with the same role. Responses are not validated, so
+   * nothing else changes.
+   */
+  private static void routableMediaTypes(Object node) {
+    if (node instanceof JsonObject obj) {
+      Object content = obj.getValue("content");
+      if (content instanceof JsonObject types) {
+        for (String type : List.copyOf(types.fieldNames())) {
+          String routable = switch (type) {
+            case "application/problem+json" -> "application/json";
+            case "text/event-stream", "application/yaml" -> "text/plain";
+            default -> null;
+          };
+          if (routable != null && !types.containsKey(routable)) {
+            types.put(routable, types.remove(type));
+          } else if (routable != null) {
+            types.remove(type);
+          }
+        }
+      }
+      obj.forEach(e -> routableMediaTypes(e.getValue()));
+    } else if (node instanceof io.vertx.core.json.JsonArray arr) {
+      arr.forEach(ApiRouter::routableMediaTypes);
+    }
   }
 
   private static void failure(RoutingContext ctx) {

@@ -1,0 +1,36 @@
+package dev.fetchd.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fetchd.testkit.RunningService;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class ContractTest {
+
+  @Test
+  void theContractIsServedAsWrittenAndEveryOperationIsWired() throws Exception {
+    try (RunningService fetchd = RunningService.start()) {
+      RunningService.Response r = fetchd.get("/openapi.yaml");
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.header("Content-Type")).isEqualTo("application/yaml");
+      assertThat(r.body()).isEqualTo(Files.readString(Path.of("openapi.yaml")));
+      assertThat(r.body()).contains("application/problem+json");
+
+      // an operation of the contract without a handler would answer 503
+      assertThat(fetchd.get("/jobs").status()).isEqualTo(200);
+      assertThat(fetchd.get("/jobs/x").status()).isEqualTo(404);
+      assertThat(fetchd.delete("/jobs/x").status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/x/items").status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/x/items/0/content").status()).isEqualTo(404);
+      assertThat(fetchd.get("/metrics").status()).isEqualTo(200);
+      assertThat(fetchd.get("/health/live").json().getString("status")).isEqualTo("UP");
+      assertThat(fetchd.get("/health/ready").json().getString("status")).isEqualTo("UP");
+      assertThat(fetchd.post("/jobs", "{}").status()).isEqualTo(400);
+      RunningService.Response wrongMethod = fetchd.delete("/metrics");
+      assertThat(wrongMethod.status()).isEqualTo(405);
+      assertThat(wrongMethod.header("Content-Type")).isEqualTo("application/problem+json");
+    }
+  }
+}
