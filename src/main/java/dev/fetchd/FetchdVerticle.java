@@ -95,6 +95,10 @@ public final class FetchdVerticle extends VerticleBase {
           ready = true;
           log.info("fetchd listening on port {} (data dir {}, store {}, private networks {})", s.actualPort(),
               files.root(), config.store(), config.allowPrivateNetworks() ? "allowed" : "refused");
+          if (!config.authEnabled()) {
+            log.warn("no API tokens configured (FETCHD_API_TOKENS): anyone who reaches port {} can submit jobs",
+                s.actualPort());
+          }
         });
   }
 

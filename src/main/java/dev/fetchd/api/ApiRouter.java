@@ -39,7 +39,10 @@ public final class ApiRouter {
     return vertx.executeBlocking(ApiRouter::readContract, false).compose(yaml ->
         OpenAPIContract.from(vertx, toJson(yaml)).map(contract -> {
           RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+          // Vert.x Web wants the body handler before any other; the size limit bounds what an
+          // unauthenticated caller can make the service read
           builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.httpMaxBodyBytes()));
+          builder.rootHandler(new TokenAuth(config.apiTokens(), config.adminTokens(), config.metricsPublic()));
           new JobRoutes(engine, files, new JobSpecParser(config)).mount(builder);
           builder.getRoute("getMetrics").addHandler(PrometheusScrapingHandler.create(registry));
           builder.getRoute("getLive").addHandler(ctx -> JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP")));

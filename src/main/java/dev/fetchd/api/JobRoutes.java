@@ -6,6 +6,7 @@ import dev.fetchd.files.FileStore;
 import dev.fetchd.job.ItemState;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobState;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -48,7 +49,7 @@ final class JobRoutes {
     }
     JobSpec spec = parser.parse(body);
     String key = ctx.request().getHeader("Idempotency-Key");
-    engine.submit(spec, key, JobSpecParser.hash(spec))
+    engine.submit(spec, key, JobSpecParser.hash(spec), TokenAuth.caller(ctx).owner())
         .onSuccess(s -> {
           ctx.response().putHeader("Location", JobViews.jobPath(s.job().id()));
           json(ctx, s.replayed() ? 200 : 202, JobViews.job(s.job()));
@@ -58,7 +59,7 @@ final class JobRoutes {
 
   private void list(RoutingContext ctx) {
     JobState state = param(ctx, "state") == null ? null : JobState.fromWire(param(ctx, "state"));
-    engine.list(state, limit(ctx), param(ctx, "cursor"))
+    engine.list(state, TokenAuth.caller(ctx).listFilter(), limit(ctx), param(ctx, "cursor"))
         .onSuccess(page -> {
           JsonArray jobs = new JsonArray();
           page.entries().forEach(j -> jobs.add(JobViews.job(j)));
@@ -71,7 +72,9 @@ final class JobRoutes {
     String id = ctx.pathParam("id");
     String wait = param(ctx, "wait");
     long waitMs = wait == null ? 0 : Long.parseLong(wait) * 1000;
-    engine.awaitTerminal(id, waitMs)
+    TokenAuth.Caller caller = TokenAuth.caller(ctx);
+    visible(id, caller)
+        .compose(known -> known ? engine.awaitTerminal(id, waitMs) : Future.succeededFuture(null))
         .onSuccess(job -> {
           if (job == null) {
             ctx.fail(Problem.notFound("no job " + id));
@@ -84,7 +87,8 @@ final class JobRoutes {
 
   private void cancel(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    engine.cancel(id)
+    visible(id, TokenAuth.caller(ctx))
+        .compose(known -> known ? engine.cancel(id) : Future.succeededFuture(null))
         .onSuccess(job -> {
           if (job == null) {
             ctx.fail(Problem.notFound("no job " + id));
@@ -98,7 +102,8 @@ final class JobRoutes {
   private void items(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     ItemState state = param(ctx, "state") == null ? null : ItemState.fromWire(param(ctx, "state"));
-    engine.items(id, state, limit(ctx), param(ctx, "cursor"))
+    visible(id, TokenAuth.caller(ctx))
+        .compose(known -> known ? engine.items(id, state, limit(ctx), param(ctx, "cursor")) : Future.succeededFuture(null))
         .onSuccess(page -> {
           if (page == null) {
             ctx.fail(Problem.notFound("no job " + id));
@@ -119,7 +124,8 @@ final class JobRoutes {
     } catch (NumberFormatException e) {
       throw Problem.invalid("/n", "must be an item index");
     }
-    engine.item(id, n)
+    visible(id, TokenAuth.caller(ctx))
+        .compose(known -> known ? engine.item(id, n) : Future.succeededFuture(null))
         .onSuccess(item -> {
           Path path = item == null || item.storedFile() == null ? null : files.resolve(item.storedFile());
           if (path == null) {
@@ -142,6 +148,11 @@ final class JobRoutes {
               });
         })
         .onFailure(ctx::fail);
+  }
+
+  /** Whether the job exists for this caller: another owner's job is as unknown as a missing one. */
+  private Future<Boolean> visible(String id, TokenAuth.Caller caller) {
+    return engine.get(id).map(job -> job != null && caller.sees(job.owner()));
   }
 
   private static Throwable refusal(Throwable err) {

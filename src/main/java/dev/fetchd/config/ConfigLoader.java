@@ -73,6 +73,28 @@ public final class ConfigLoader {
     if (store.equals("postgres") && pgUrl.isBlank()) {
       throw new ConfigException("pg.url (FETCHD_PG_URL) is required when store is postgres");
     }
+    List<String> apiTokens = new java.util.ArrayList<>(tokens((String) v.get("apiTokens")));
+    String tokensFile = (String) v.get("apiTokensFile");
+    if (!tokensFile.isBlank()) {
+      try {
+        // one token per line; blank lines and # comments ignored. Read once, at start, before Vert.x runs.
+        for (String line : Files.readAllLines(Path.of(tokensFile))) {
+          String t = line.strip();
+          if (!t.isEmpty() && !t.startsWith("#")) {
+            apiTokens.add(t);
+          }
+        }
+      } catch (IOException e) {
+        throw new ConfigException("apiTokensFile (FETCHD_API_TOKENS_FILE): cannot read " + tokensFile + ": " + e.getMessage());
+      }
+    }
+    List<String> adminTokens = tokens((String) v.get("adminTokens"));
+    for (String t : concat(apiTokens, adminTokens)) {
+      if (t.length() < 16) {
+        throw new ConfigException("apiTokens/adminTokens (FETCHD_API_TOKENS, FETCHD_ADMIN_TOKENS): tokens must be at least "
+            + "16 characters; one has " + t.length());
+      }
+    }
     Limits limits = new Limits((int) v.get("limits.concurrency"), (int) v.get("limits.perHostConcurrency"),
         (long) v.get("limits.perHostDelayMs"), (long) v.get("limits.requestTimeoutMs"),
         (long) v.get("limits.timeoutMs"), (long) v.get("limits.maxBytes"), (int) v.get("limits.retries"));
@@ -81,7 +103,18 @@ public final class ConfigLoader {
         (int) v.get("fetch.maxConcurrency"), (int) v.get("fetch.connectTimeoutMs"), (int) v.get("fetch.maxRedirects"),
         (long) v.get("fetch.maxRetryAfterMs"), (String) v.get("fetch.userAgent"), (boolean) v.get("allowPrivateNetworks"),
         allowNetworks, (int) v.get("jobs.maxUrls"), (long) v.get("jobs.retentionMs"), (long) v.get("shutdown.graceMs"),
-        limits, store, pgUrl, (long) v.get("leaseMs"));
+        limits, store, pgUrl, (long) v.get("leaseMs"), List.copyOf(apiTokens), adminTokens,
+        (boolean) v.get("metricsPublic"));
+  }
+
+  private static List<String> tokens(String csv) {
+    return Arrays.stream(csv.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new java.util.ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   private static Object readYaml(Path file) {

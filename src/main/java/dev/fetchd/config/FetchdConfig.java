@@ -27,7 +27,10 @@ public record FetchdConfig(
     Limits defaultLimits,
     String store,
     String pgUrl,
-    long leaseMs) {
+    long leaseMs,
+    List<String> apiTokens,
+    List<String> adminTokens,
+    boolean metricsPublic) {
 
   private static final long GIB = 1L << 30;
 
@@ -57,7 +60,23 @@ public record FetchdConfig(
       Setting.integer("limits.retries", 2, 0, 10),
       Setting.choice("store", "memory", "memory", "postgres"),
       Setting.string("pg.url", ""),
-      Setting.longValue("leaseMs", 30_000, 1_000, 3_600_000));
+      Setting.longValue("leaseMs", 30_000, 1_000, 3_600_000),
+      Setting.string("apiTokens", ""),
+      Setting.string("apiTokensFile", ""),
+      Setting.string("adminTokens", ""),
+      Setting.bool("metricsPublic", true));
+
+  /** True when requests must carry a bearer token. */
+  public boolean authEnabled() {
+    return !apiTokens.isEmpty() || !adminTokens.isEmpty();
+  }
+
+  /** Tokens stay out of logs and exception messages. */
+  @Override
+  public String toString() {
+    return "FetchdConfig[port=" + httpPort + ", dataDir=" + dataDir + ", store=" + store + ", tokens="
+        + (apiTokens.size() + adminTokens.size()) + "]";
+  }
 
   /** The defaults alone, as {@code java -jar} with no arguments and no environment gets them. */
   public static FetchdConfig defaults() {

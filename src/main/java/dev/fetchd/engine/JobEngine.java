@@ -102,13 +102,14 @@ public final class JobEngine {
   // ---- submit, read, cancel -------------------------------------------------------------------------
 
   /** Queues a new job, or returns the one an Idempotency-Key already names. Never blocks, never waits. */
-  public Future<Submission> submit(JobSpec spec, String idempotencyKey, String requestHash) {
+  public Future<Submission> submit(JobSpec spec, String idempotencyKey, String requestHash, String owner) {
     if (shuttingDown) {
       metrics.jobRejected("shutting_down");
       return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.SHUTTING_DOWN, "the service is shutting down", 5));
     }
-    Future<Job> previous = idempotencyKey == null ? Future.succeededFuture(null)
-        : store.findByIdempotencyKey(idempotencyKey);
+    // keys are scoped by caller: two clients using the same key never see each other's jobs
+    String scopedKey = idempotencyKey == null ? null : (owner == null ? "" : owner) + ":" + idempotencyKey;
+    Future<Job> previous = scopedKey == null ? Future.succeededFuture(null) : store.findByIdempotencyKey(scopedKey);
     return previous.compose(existing -> {
       if (existing != null) {
         if (!existing.requestHash().equals(requestHash)) {
@@ -122,7 +123,7 @@ public final class JobEngine {
         return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.QUEUE_FULL,
             "the job queue is full (" + config.queueCapacity() + " jobs waiting)", retryAfterSeconds()));
       }
-      Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), idempotencyKey, requestHash);
+      Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), scopedKey, requestHash, owner);
       List<Item> items = new ArrayList<>(spec.urls().size());
       for (String url : spec.urls()) {
         Item item = new Item(job.id(), items.size(), url, 0, null);
@@ -177,8 +178,8 @@ public final class JobEngine {
     });
   }
 
-  public Future<Page<Job>> list(JobState state, int limit, String cursor) {
-    return store.list(state, limit, cursor);
+  public Future<Page<Job>> list(JobState state, String owner, int limit, String cursor) {
+    return store.list(state, owner, limit, cursor);
   }
 
   public Future<Page<Item>> items(String jobId, ItemState state, int limit, String cursor) {

@@ -13,18 +13,24 @@ public final class Job {
   private final Instant createdAt;
   private final String idempotencyKey;
   private final String requestHash;
+  private final String owner;
   private final Progress progress = new Progress();
   private JobState state = JobState.QUEUED;
   private Instant startedAt;
   private Instant finishedAt;
   private JobError error;
 
-  public Job(String id, JobSpec spec, Instant createdAt, String idempotencyKey, String requestHash) {
+  /**
+   * @param owner who submitted it: a fingerprint of the API token, or null when the service runs without
+   *              tokens
+   */
+  public Job(String id, JobSpec spec, Instant createdAt, String idempotencyKey, String requestHash, String owner) {
     this.id = Objects.requireNonNull(id);
     this.spec = Objects.requireNonNull(spec);
     this.createdAt = Objects.requireNonNull(createdAt);
     this.idempotencyKey = idempotencyKey;
     this.requestHash = requestHash;
+    this.owner = owner;
   }
 
   public String id() { return id; }
@@ -33,6 +39,7 @@ public final class Job {
   public Instant createdAt() { return createdAt; }
   public String idempotencyKey() { return idempotencyKey; }
   public String requestHash() { return requestHash; }
+  public String owner() { return owner; }
   public Progress progress() { return progress; }
   public JobState state() { return state; }
   public Instant startedAt() { return startedAt; }

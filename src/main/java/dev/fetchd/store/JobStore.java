@@ -24,13 +24,13 @@ public interface JobStore {
   /** Saves a new job with its first items. */
   Future<Void> insert(Job job, List<Item> items);
 
-  /** The job submitted earlier with this Idempotency-Key, or null. */
+  /** The job submitted earlier with this Idempotency-Key (keys are scoped by the caller), or null. */
   Future<Job> findByIdempotencyKey(String key);
 
   Future<Job> get(String id);
 
-  /** Jobs newest first, optionally only those in {@code state}. */
-  Future<Page<Job>> list(JobState state, int limit, String cursor);
+  /** Jobs newest first, optionally only those in {@code state} and only those of {@code owner}. */
+  Future<Page<Job>> list(JobState state, String owner, int limit, String cursor);
 
   /** Saves a job's state, timestamps, error and progress. */
   Future<Void> updateJob(Job job);

@@ -66,7 +66,7 @@ public final class MemoryJobStore implements JobStore {
   }
 
   @Override
-  public Future<Page<Job>> list(JobState state, int limit, String cursor) {
+  public Future<Page<Job>> list(JobState state, String owner, int limit, String cursor) {
     long before;
     try {
       before = cursor == null ? Long.MAX_VALUE : Cursors.decode("jobs", cursor);
@@ -78,7 +78,7 @@ public final class MemoryJobStore implements JobStore {
     long last = -1;
     boolean more = false;
     for (Entry e : older.values()) {
-      if (state != null && e.job.state() != state) {
+      if (state != null && e.job.state() != state || owner != null && !owner.equals(e.job.owner())) {
         continue;
       }
       if (out.size() == limit) {

@@ -152,12 +152,19 @@ public final class RunningService implements AutoCloseable {
     return send(b);
   }
 
-  public Response get(String path) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+  public Response get(String path, String... headers) {
+    return send(withHeaders(HttpRequest.newBuilder(URI.create(base + path)).GET(), headers));
   }
 
-  public Response delete(String path) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
+  public Response delete(String path, String... headers) {
+    return send(withHeaders(HttpRequest.newBuilder(URI.create(base + path)).DELETE(), headers));
+  }
+
+  private static HttpRequest.Builder withHeaders(HttpRequest.Builder b, String... headers) {
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return b;
   }
 
   public HttpResponse<byte[]> getBytes(String path) {

@@ -1,0 +1,101 @@
+package dev.fetchd.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fetchd.testkit.RunningService;
+import dev.fetchd.testkit.TargetServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AuthTest {
+  static final String ALICE = "alice-token-0123456789";
+  static final String BOB = "bob-token-0123456789ab";
+  static final String ADMIN = "admin-token-0123456789";
+
+  private static String[] bearer(String token) {
+    return new String[] {"Authorization", "Bearer " + token};
+  }
+
+  @Test
+  void tokensGuardEveryEndpointButHealthAndEachTokenSeesOnlyItsOwnJobs(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("tokens");
+    Files.writeString(file, "# rotated in next week\n" + BOB + "\n");
+    try (TargetServer target = TargetServer.start();
+         RunningService fetchd = RunningService.start(Map.of("apiTokens", ALICE, "apiTokensFile", file.toString(),
+             "adminTokens", ADMIN))) {
+      String body = new JsonObject().put("type", "download")
+          .put("urls", new JsonArray().add(target.url("/bytes/auth?size=10"))).encode();
+
+      RunningService.Response anonymous = fetchd.post("/jobs", body);
+      assertThat(anonymous.status()).isEqualTo(401);
+      assertThat(anonymous.header("WWW-Authenticate")).startsWith("Bearer");
+      assertThat(anonymous.header("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(fetchd.post("/jobs", body, bearer("not-a-token-at-all-really")).status()).isEqualTo(401);
+      assertThat(fetchd.get("/jobs").status()).isEqualTo(401);
+      assertThat(fetchd.get("/openapi.yaml").status()).isEqualTo(401);
+      assertThat(fetchd.get("/health/live").status()).isEqualTo(200);
+      assertThat(fetchd.get("/health/ready").status()).isEqualTo(200);
+      assertThat(fetchd.get("/metrics").status()).as("metrics are public by default").isEqualTo(200);
+
+      RunningService.Response submitted = fetchd.post("/jobs", body, bearer(ALICE));
+      assertThat(submitted.status()).isEqualTo(202);
+      String id = submitted.json().getString("id");
+
+      // bob (from the tokens file) cannot see, list, read or cancel alice's job
+      assertThat(fetchd.get("/jobs/" + id, bearer(BOB)).status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/" + id + "/items", bearer(BOB)).status()).isEqualTo(404);
+      assertThat(fetchd.delete("/jobs/" + id, bearer(BOB)).status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs", bearer(BOB)).json().getJsonArray("jobs")).isEmpty();
+
+      // alice and the admin can
+      assertThat(fetchd.get("/jobs/" + id + "?wait=10", bearer(ALICE)).json().getString("state")).isEqualTo("completed");
+      assertThat(fetchd.get("/jobs/" + id + "/items/0/content", bearer(ALICE)).status()).isEqualTo(200);
+      assertThat(fetchd.get("/jobs", bearer(ALICE)).json().getJsonArray("jobs")).hasSize(1);
+      assertThat(fetchd.get("/jobs", bearer(ADMIN)).json().getJsonArray("jobs")).hasSize(1);
+      assertThat(fetchd.delete("/jobs/" + id, bearer(ADMIN)).status()).isEqualTo(200);
+
+      // the same Idempotency-Key from two callers makes two jobs
+      String a = fetchd.post("/jobs", body, "Idempotency-Key", "k", "Authorization", "Bearer " + ALICE).json().getString("id");
+      String b = fetchd.post("/jobs", body, "Idempotency-Key", "k", "Authorization", "Bearer " + BOB).json().getString("id");
+      assertThat(a).isNotEqualTo(b);
+    }
+  }
+
+  @Test
+  void metricsCanRequireAToken() {
+    try (RunningService fetchd = RunningService.start(Map.of("apiTokens", ALICE, "metricsPublic", false))) {
+      assertThat(fetchd.get("/metrics").status()).isEqualTo(401);
+      assertThat(fetchd.get("/metrics", bearer(ALICE)).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void concurrentSubmissionsWithOneIdempotencyKeyMakeOneJob() throws Exception {
+    try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
+      String body = new JsonObject().put("type", "download")
+          .put("urls", new JsonArray().add(target.url("/bytes/same?size=10"))).encode();
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+      try {
+        var futures = new java.util.ArrayList<java.util.concurrent.Future<String>>();
+        for (int i = 0; i < 16; i++) {
+          futures.add(pool.submit(() -> fetchd.post("/jobs", body, "Idempotency-Key", "once").json().getString("id")));
+        }
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (var f : futures) {
+          ids.add(f.get());
+        }
+        assertThat(ids).hasSize(1);
+        assertThat(fetchd.get("/jobs").json().getJsonArray("jobs")).hasSize(1);
+        fetchd.awaitTerminal(ids.iterator().next(), Duration.ofSeconds(10));
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+}
