@@ -84,6 +84,7 @@ public final class FetchdVerticle extends VerticleBase {
           }
         })
         .compose(v -> store.init())
+        .compose(v -> removeOrphans(files))
         .compose(v -> engine.start())
         .compose(v -> ApiRouter.create(vertx, config, engine, files, registry, () -> ready))
         .compose(router -> vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
@@ -113,6 +114,26 @@ public final class FetchdVerticle extends VerticleBase {
         })
         .eventually(() -> client.close())
         .onComplete(ar -> log.info("fetchd stopped"));
+  }
+
+  /**
+   * Deletes stored bodies whose job the store does not know (a crash between a job's removal and its files',
+   * or any restart with the in-memory store): the data dir holds no file that no item points to.
+   */
+  private Future<Void> removeOrphans(FileStore files) {
+    return files.jobsWithFiles().compose(ids -> {
+      Future<Integer> removed = Future.succeededFuture(0);
+      for (String id : ids) {
+        removed = removed.compose(n -> store.get(id).compose(job -> job != null ? Future.succeededFuture(n)
+            : files.deleteJob(id).map(x -> n + 1)));
+      }
+      return removed.map(n -> {
+        if (n > 0) {
+          log.info("removed the stored files of {} jobs the store does not know", n);
+        }
+        return null;
+      });
+    });
   }
 
   /** The port the server listens on (useful with port 0). */

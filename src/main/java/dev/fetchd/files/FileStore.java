@@ -52,6 +52,15 @@ public final class FileStore {
     });
   }
 
+  /** Ids of the jobs that have a folder of stored bodies. */
+  public Future<java.util.List<String>> jobsWithFiles() {
+    return blocking(() -> {
+      try (Stream<Path> s = Files.list(files)) {
+        return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).toList();
+      }
+    });
+  }
+
   /** Opens a new temp file for one body. */
   public Future<TempFile> createTemp() {
     Path path = tmp.resolve(UUID.randomUUID() + ".part");

@@ -1,0 +1,98 @@
+package dev.fetchd.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class AddressGuardTest {
+  /** A resolver from a table: no name ever reaches real DNS. */
+  static Resolver table(Map<String, List<String>> names) {
+    return host -> {
+      List<String> ips = names.get(host);
+      if (ips == null) {
+        return Future.failedFuture(new java.net.UnknownHostException(host));
+      }
+      return Future.succeededFuture(ips.stream().map(AddressGuardTest::ip).toList());
+    };
+  }
+
+  static InetAddress ip(String s) {
+    try {
+      return InetAddress.getByName(s);
+    } catch (Exception e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  private final AddressGuard strict = new AddressGuard(false, List.of(), table(Map.of(
+      "public.test", List.of("93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"),
+      "mixed.test", List.of("93.184.216.34", "10.0.0.5"),
+      "metadata.test", List.of("169.254.169.254"),
+      "mapped.test", List.of("::ffff:127.0.0.1"))));
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0.1.2.3", "10.1.2.3", "100.64.0.1", "127.0.0.1", "127.255.255.254", "169.254.169.254",
+      "172.16.0.1", "172.31.255.255", "192.0.0.8", "192.0.2.1", "192.88.99.1", "192.168.1.1", "198.18.0.1",
+      "198.51.100.7", "203.0.113.9", "224.0.0.1", "240.0.0.1", "255.255.255.255",
+      "::", "::1", "::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::1", "100::1", "2001::1", "2001:db8::1", "2002::1",
+      "fc00::1", "fd12:3456::1", "fe80::1", "fec0::1", "ff02::1", "::ffff:10.0.0.1"})
+  void everySpecialPurposeRangeIsDenied(String address) {
+    assertThat(strict.denial(ip(address))).as(address).isNotNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"93.184.216.34", "8.8.8.8", "1.1.1.1", "172.32.0.1", "2606:4700::1111", "100.128.0.1"})
+  void publicAddressesAreAllowed(String address) {
+    assertThat(strict.denial(ip(address))).as(address).isNull();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"127.1", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001", "127.000.000.001", "017700000001"})
+  void nonCanonicalIpv4LiteralsAreRefused(String host) {
+    AddressGuard.Verdict v = strict.check(host).result();
+    assertThat(v.allowed()).as(host).isFalse();
+  }
+
+  @Test
+  void aHostIsRefusedIfAnyOfItsAddressesIsDenied() {
+    assertThat(strict.check("mixed.test").result().allowed()).isFalse();
+    assertThat(strict.check("metadata.test").result().refusal()).contains("169.254.0.0/16");
+    assertThat(strict.check("mapped.test").result().allowed()).as("IPv4-mapped loopback").isFalse();
+  }
+
+  @Test
+  void anAllowedHostIsPinnedToTheAddressThatWasChecked() {
+    AddressGuard.Verdict v = strict.check("public.test").result();
+    assertThat(v.allowed()).isTrue();
+    assertThat(v.address().getHostAddress()).isEqualTo("93.184.216.34");
+  }
+
+  @Test
+  void ipv6ZoneIdsAreRefused() {
+    assertThat(strict.check("[fe80::1%eth0]").result().allowed()).isFalse();
+  }
+
+  @Test
+  void anAllowListOpensOnlyItsRanges() {
+    AddressGuard guard = new AddressGuard(false, List.of("127.0.0.1/32", "10.1.0.0/16"), table(Map.of()));
+    assertThat(guard.denial(ip("127.0.0.1"))).isNull();
+    assertThat(guard.denial(ip("127.0.0.2"))).isNotNull();
+    assertThat(guard.denial(ip("10.1.200.3"))).isNull();
+    assertThat(guard.denial(ip("10.2.0.1"))).isNotNull();
+    assertThat(guard.denial(ip("169.254.169.254"))).isNotNull();
+  }
+
+  @Test
+  void allowingPrivateNetworksAllowsEverythingWithoutResolving() {
+    AddressGuard open = new AddressGuard(true, List.of(), host -> Future.failedFuture("must not resolve"));
+    AddressGuard.Verdict v = open.check("anything.test").result();
+    assertThat(v.allowed()).isTrue();
+    assertThat(v.address()).isNull();
+  }
+}
