@@ -72,7 +72,7 @@ public final class FetchdVerticle extends VerticleBase {
             .setTrustAll(false)
             .setVerifyHost(true),
         // the global semaphore is the limit; the pool must never be the bottleneck nor queue behind it
-        new PoolOptions().setHttp1MaxSize(config.fetchMaxConcurrency()).setMaxWaitQueueSize(-1));
+        new PoolOptions().setHttp1MaxSize(config.fetchMaxConcurrency()).setMaxWaitQueueSize(config.fetchMaxConcurrency()));
     AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), config.allowNetworks(), resolver());
     Fetcher fetcher = new Fetcher(vertx, client, files, guard, config.fetchMaxRedirects(), config.fetchMaxRetryAfterMs(),
         config.fetchUserAgent());

@@ -1,0 +1,90 @@
+package dev.fetchd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fetchd.testkit.RunningService;
+import dev.fetchd.testkit.TargetServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class OverloadTest {
+
+  private static long millis(Runnable r) {
+    long t0 = System.nanoTime();
+    r.run();
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+
+  @Test
+  void withEveryPermitStalledAndTheQueueFullTheApiStaysResponsive() {
+    try (TargetServer target = TargetServer.start();
+         RunningService fetchd = RunningService.start(Map.of("fetch.maxConcurrency", 4, "queue.capacity", 3,
+             "maxRunningJobs", 2, "http.maxBodyBytes", 65536))) {
+      List<String> stalls = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        stalls.add(target.url("/stall?n=" + i));
+      }
+      JsonObject limits = new JsonObject().put("concurrency", 50).put("perHostConcurrency", 50)
+          .put("requestTimeoutMs", 600_000);
+      String a = fetchd.submitDownload(stalls, limits).getString("id");
+      String b = fetchd.submitDownload(stalls, limits).getString("id");
+      for (int i = 0; i < 3; i++) {
+        fetchd.submitDownload(stalls, limits);
+      }
+      RunningService.await("all permits taken", Duration.ofSeconds(10), () -> fetchd.metric("fetchd_fetch_permits_in_use") == 4);
+      assertThat(target.inFlight()).isEqualTo(4);
+      assertThat(fetchd.metric("fetchd_queue_depth")).isEqualTo(3);
+
+      String body = new JsonObject().put("type", "download").put("urls", new JsonArray(stalls)).encode();
+      long refusal = millis(() -> {
+        RunningService.Response r = fetchd.post("/jobs", body);
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.header("Retry-After")).isNotNull();
+      });
+      long read = millis(() -> assertThat(fetchd.get("/jobs/" + a).status()).isEqualTo(200));
+      long list = millis(() -> assertThat(fetchd.get("/jobs?limit=1000").json().getJsonArray("jobs")).hasSize(5));
+      long metrics = millis(() -> assertThat(fetchd.get("/metrics").status()).isEqualTo(200));
+      // generous bounds: the point is "answers at once", not a benchmark
+      assertThat(refusal).isLessThan(2000);
+      assertThat(read).isLessThan(2000);
+      assertThat(list).isLessThan(2000);
+      assertThat(metrics).isLessThan(2000);
+
+      String huge = "{\"type\":\"download\",\"urls\":[\"http://a.com/" + "x".repeat(70_000) + "\"]}";
+      assertThat(fetchd.post("/jobs", huge).status()).isEqualTo(413);
+
+      // cancelling the running jobs frees every permit; waiters of the other job never took one
+      long cancel = millis(() -> assertThat(fetchd.delete("/jobs/" + a).json().getString("state")).isEqualTo("cancelled"));
+      assertThat(cancel).isLessThan(5000);
+      fetchd.delete("/jobs/" + b);
+      for (Object o : fetchd.get("/jobs?limit=1000").json().getJsonArray("jobs")) {
+        fetchd.delete("/jobs/" + ((JsonObject) o).getString("id"));
+      }
+      RunningService.await("permits back", Duration.ofSeconds(10), () -> fetchd.metric("fetchd_fetch_permits_in_use") == 0);
+      assertThat(fetchd.metric("fetchd_fetch_waiters")).isZero();
+      assertThat(fetchd.metric("fetchd_host_permits_waiters")).isZero();
+      assertThat(fetchd.metric("fetchd_jobs", "state", "cancelled")).isEqualTo(5);
+      assertThat(fetchd.partialFiles()).isZero();
+    }
+  }
+
+  @Test
+  void finishedJobsTheirItemsAndFilesArePurgedAfterTheRetentionTime() throws Exception {
+    try (TargetServer target = TargetServer.start();
+         RunningService fetchd = RunningService.start(Map.of("jobs.retentionMs", 1500))) {
+      String id = fetchd.submitDownload(List.of(target.url("/bytes/kept?size=100")), null).getString("id");
+      fetchd.awaitTerminal(id, Duration.ofSeconds(10));
+      assertThat(Files.exists(fetchd.dataDir().resolve("files").resolve(id))).isTrue();
+      RunningService.await("job purged", Duration.ofSeconds(15), () -> fetchd.get("/jobs/" + id).status() == 404);
+      assertThat(fetchd.get("/jobs/" + id + "/items/0/content").status()).isEqualTo(404);
+      assertThat(Files.exists(fetchd.dataDir().resolve("files").resolve(id))).isFalse();
+      assertThat(fetchd.metric("fetchd_jobs", "state", "completed")).isZero();
+    }
+  }
+}
