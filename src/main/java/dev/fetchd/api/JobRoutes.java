@@ -38,6 +38,7 @@ final class JobRoutes {
     builder.getRoute("cancelJob").addHandler(this::cancel);
     builder.getRoute("listItems").addHandler(this::items);
     builder.getRoute("getItemContent").addHandler(this::content);
+    builder.getRoute("getJobEvents").addHandler(this::events);
   }
 
   private void submit(RoutingContext ctx) {
@@ -94,6 +95,20 @@ final class JobRoutes {
             ctx.fail(Problem.notFound("no job " + id));
           } else {
             json(ctx, 200, JobViews.job(job));
+          }
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void events(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    TokenAuth.Caller caller = TokenAuth.caller(ctx);
+    engine.get(id)
+        .onSuccess(job -> {
+          if (job == null || !caller.sees(job.owner())) {
+            ctx.fail(Problem.notFound("no job " + id));
+          } else {
+            JobEventStream.open(ctx, engine, job);
           }
         })
         .onFailure(ctx::fail);

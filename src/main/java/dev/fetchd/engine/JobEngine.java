@@ -53,7 +53,9 @@ public final class JobEngine {
   private final Map<String, RunningJob> running = new HashMap<>();
   private final Map<String, List<Promise<Job>>> terminalWatchers = new HashMap<>();
   private final EnumMap<JobState, Integer> jobsByState = new EnumMap<>(JobState.class);
-  private final List<JobListener> listeners = new ArrayList<>();
+  private final Map<String, List<JobListener>> listeners = new HashMap<>();
+  private final java.util.Set<RunningJob> progressed = new java.util.LinkedHashSet<>();
+  private long progressTimer = -1;
   private long seq;
   private long sweeper = -1;
   private boolean shuttingDown;
@@ -95,8 +97,52 @@ public final class JobEngine {
     return Future.succeededFuture();
   }
 
-  public void addListener(JobListener listener) {
-    listeners.add(listener);
+  /**
+   * Follows one job until it is terminal. Returns what stops following (a closed event stream calls it).
+   * Listeners are dropped after the terminal state event.
+   */
+  public Runnable follow(String jobId, JobListener listener) {
+    listeners.computeIfAbsent(jobId, k -> new ArrayList<>()).add(listener);
+    return () -> {
+      List<JobListener> ls = listeners.get(jobId);
+      if (ls != null) {
+        ls.remove(listener);
+        if (ls.isEmpty()) {
+          listeners.remove(jobId);
+        }
+      }
+    };
+  }
+
+  boolean followed(String jobId) {
+    return listeners.containsKey(jobId);
+  }
+
+  /** An item of a followed job finished: tell its listeners now, and its progress soon. */
+  void itemFinished(RunningJob rj, Item item) {
+    if (!followed(rj.job.id())) {
+      return;
+    }
+    fire(rj.job.id(), l -> l.itemFinished(rj.job, item));
+    progressChanged(rj);
+  }
+
+  /** Progress events are coalesced: at most one per job every 200 ms, whatever the item rate. */
+  void progressChanged(RunningJob rj) {
+    if (!followed(rj.job.id())) {
+      return;
+    }
+    progressed.add(rj);
+    if (progressTimer < 0) {
+      progressTimer = vertx.setTimer(200, t -> {
+        progressTimer = -1;
+        List<RunningJob> due = List.copyOf(progressed);
+        progressed.clear();
+        for (RunningJob r : due) {
+          fire(r.job.id(), l -> l.progressed(r.job));
+        }
+      });
+    }
   }
 
   // ---- submit, read, cancel -------------------------------------------------------------------------
@@ -144,7 +190,6 @@ public final class JobEngine {
             metrics.jobSubmitted();
             log.info("job {} queued: {} with {} urls, priority {}", job.id(), spec.type().wire(), items.size(),
                 spec.priority());
-            fire(l -> l.stateChanged(job));
             pump();
             return new Submission(job, false);
           });
@@ -263,8 +308,9 @@ public final class JobEngine {
           p.succeeded(), p.failed());
     }
     store.updateJob(job).onFailure(err -> log.error("job {}: saving state {} failed", job.id(), to.wire(), err));
-    fire(l -> l.stateChanged(job));
+    fire(job.id(), l -> l.stateChanged(job));
     if (to.isTerminal()) {
+      listeners.remove(job.id());
       List<Promise<Job>> ws = terminalWatchers.remove(job.id());
       if (ws != null) {
         ws.forEach(w -> w.tryComplete(job));
@@ -272,8 +318,12 @@ public final class JobEngine {
     }
   }
 
-  private void fire(java.util.function.Consumer<JobListener> event) {
-    for (JobListener l : listeners) {
+  private void fire(String jobId, java.util.function.Consumer<JobListener> event) {
+    List<JobListener> ls = listeners.get(jobId);
+    if (ls == null) {
+      return;
+    }
+    for (JobListener l : List.copyOf(ls)) {
       try {
         event.accept(l);
       } catch (RuntimeException e) {

@@ -104,6 +104,9 @@ final class RunningJob {
       if (dirty.size() >= 256) {
         flushItems();
       }
+      engine.itemFinished(this, item);
+    } else {
+      engine.progressChanged(this);
     }
   }
 
