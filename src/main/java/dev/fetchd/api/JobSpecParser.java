@@ -1,6 +1,8 @@
 package dev.fetchd.api;
 
 import dev.fetchd.config.FetchdConfig;
+import dev.fetchd.crawl.CrawlScope;
+import dev.fetchd.job.CrawlOptions;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobType;
 import dev.fetchd.job.Limits;
@@ -51,19 +53,26 @@ final class JobSpecParser {
     } else if ("download".equals(rawType)) {
       type = JobType.DOWNLOAD;
     } else if ("crawl".equals(rawType)) {
-      errors.add("/type", "crawl jobs are not available in this version yet; use download");
+      type = JobType.CRAWL;
     } else {
       errors.add("/type", "must be download or crawl");
     }
     List<String> urls = urls(body.getValue("urls"), errors);
     Limits limits = limits(body.getValue("limits"), errors);
+    CrawlOptions crawl = null;
     if (body.getValue("crawl") != null && type == JobType.DOWNLOAD) {
       errors.add("/crawl", "crawl options apply to crawl jobs only");
+    } else if (type == JobType.CRAWL) {
+      crawl = crawl(body.getValue("crawl"), errors);
+      if (crawl != null && urls.size() > crawl.maxPages()) {
+        errors.add("/crawl/maxPages", "is " + crawl.maxPages() + " but the job has " + urls.size()
+            + " seed URLs; each seed is a page");
+      }
     }
     int priority = (int) number(body.getValue("priority"), "/priority", 0, -1000, 1000, errors);
     Map<String, String> labels = labels(body.getValue("labels"), errors);
     errors.throwIfAny();
-    return new JobSpec(type, urls, limits, null, priority, labels);
+    return new JobSpec(type, urls, limits, crawl, priority, labels);
   }
 
   private List<String> urls(Object raw, Problem.Collector errors) {
@@ -126,6 +135,65 @@ final class JobSpecParser {
       return "must not carry user info (user:password@)";
     }
     return null;
+  }
+
+  /** Crawl options with the defaults of DESIGN.md for what is left out. */
+  private static CrawlOptions crawl(Object raw, Problem.Collector errors) {
+    JsonObject c = raw == null ? new JsonObject() : raw instanceof JsonObject o ? o : null;
+    if (c == null) {
+      errors.add("/crawl", "must be an object");
+      return null;
+    }
+    Set<String> known = Set.of("maxDepth", "maxPages", "scope", "include", "exclude", "assets", "robots");
+    for (String k : c.fieldNames()) {
+      if (!known.contains(k)) {
+        errors.add("/crawl/" + k, "unknown crawl option");
+      }
+    }
+    int maxDepth = (int) number(c.getValue("maxDepth"), "/crawl/maxDepth", 2, 0, 50, errors);
+    int maxPages = (int) number(c.getValue("maxPages"), "/crawl/maxPages", 100, 1, 1_000_000, errors);
+    CrawlOptions.Scope scope = CrawlOptions.Scope.HOST;
+    Object rawScope = c.getValue("scope");
+    if (rawScope != null) {
+      try {
+        scope = CrawlOptions.Scope.valueOf(String.valueOf(rawScope).toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        errors.add("/crawl/scope", "must be host, domain or any");
+      }
+    }
+    List<String> include = patterns(c.getValue("include"), "/crawl/include", errors);
+    List<String> exclude = patterns(c.getValue("exclude"), "/crawl/exclude", errors);
+    boolean assets = bool(c.getValue("assets"), "/crawl/assets", false, errors);
+    boolean robots = bool(c.getValue("robots"), "/crawl/robots", true, errors);
+    return new CrawlOptions(maxDepth, maxPages, scope, include, exclude, assets, robots);
+  }
+
+  private static List<String> patterns(Object raw, String field, Problem.Collector errors) {
+    if (raw == null) {
+      return List.of();
+    }
+    if (!(raw instanceof JsonArray arr)) {
+      errors.add(field, "must be an array of regular expressions");
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < arr.size(); i++) {
+      out.add(arr.getValue(i) instanceof String s ? s : null);
+    }
+    CrawlScope.validatePatterns(out).ifPresent(problem ->
+        errors.add(problem.index() < 0 ? field : field + "/" + problem.index(), problem.message()));
+    return out.contains(null) ? List.of() : out;
+  }
+
+  private static boolean bool(Object raw, String field, boolean def, Problem.Collector errors) {
+    if (raw == null) {
+      return def;
+    }
+    if (raw instanceof Boolean b) {
+      return b;
+    }
+    errors.add(field, "must be true or false");
+    return def;
   }
 
   private Limits limits(Object raw, Problem.Collector errors) {

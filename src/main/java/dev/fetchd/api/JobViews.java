@@ -2,6 +2,8 @@ package dev.fetchd.api;
 
 import dev.fetchd.job.CrawlOptions;
 import dev.fetchd.job.Item;
+import dev.fetchd.job.ItemKind;
+import dev.fetchd.job.ItemState;
 import dev.fetchd.job.Job;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.Limits;
@@ -38,7 +40,7 @@ public final class JobViews {
   }
 
   public static JsonObject progress(Progress p) {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("total", p.total())
         .put("queued", p.queued())
         .put("running", p.running())
@@ -47,6 +49,21 @@ public final class JobViews {
         .put("skipped", p.skipped())
         .put("cancelled", p.cancelled())
         .put("bytes", p.bytes());
+    if (p.total(ItemKind.PAGE) > 0 || p.total(ItemKind.ASSET) > 0) {
+      // a crawl: the same counts for pages and for assets; "discovered" is every item created
+      json.put("discovered", p.total())
+          .put("pages", byKind(p, ItemKind.PAGE))
+          .put("assets", byKind(p, ItemKind.ASSET));
+    }
+    return json;
+  }
+
+  private static JsonObject byKind(Progress p, ItemKind kind) {
+    JsonObject json = new JsonObject().put("total", p.total(kind));
+    for (ItemState s : ItemState.values()) {
+      json.put(s.wire(), p.count(kind, s));
+    }
+    return json;
   }
 
   /** The spec as accepted, with the URL list replaced by its count: a poll must stay small. */
@@ -87,6 +104,7 @@ public final class JobViews {
         : new JsonObject().put("code", item.error().code().wire()).put("message", item.error().message());
     return new JsonObject()
         .put("index", item.index())
+        .put("kind", item.kind().wire())
         .put("url", item.url())
         .put("finalUrl", item.finalUrl())
         .put("depth", item.depth())

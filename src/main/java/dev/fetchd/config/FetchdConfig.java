@@ -30,7 +30,9 @@ public record FetchdConfig(
     long leaseMs,
     List<String> apiTokens,
     List<String> adminTokens,
-    boolean metricsPublic) {
+    boolean metricsPublic,
+    long crawlMaxCrawlDelayMs,
+    int crawlMaxLinksPerPage) {
 
   private static final long GIB = 1L << 30;
 
@@ -64,7 +66,9 @@ public record FetchdConfig(
       Setting.string("apiTokens", ""),
       Setting.string("apiTokensFile", ""),
       Setting.string("adminTokens", ""),
-      Setting.bool("metricsPublic", true));
+      Setting.bool("metricsPublic", true),
+      Setting.longValue("crawl.maxCrawlDelayMs", 10_000, 0, 600_000),
+      Setting.integer("crawl.maxLinksPerPage", 5_000, 1, 100_000));
 
   /** True when requests must carry a bearer token. */
   public boolean authEnabled() {

@@ -1,5 +1,6 @@
 package dev.fetchd.engine;
 
+import dev.fetchd.crawl.RobotsRules;
 import dev.fetchd.fetch.FetchCall;
 import dev.fetchd.fetch.FetchRequest;
 import dev.fetchd.fetch.FetchResult;
@@ -21,7 +22,7 @@ final class ItemTask {
   private static final long BACKOFF_BASE_MS = 500;
   private static final long BACKOFF_MAX_MS = 30_000;
 
-  private enum Stage { HOST, GLOBAL, FETCH, BACKOFF, DONE }
+  private enum Stage { ROBOTS, HOST, GLOBAL, FETCH, BACKOFF, DONE }
 
   private final RunningJob job;
   final Item item;
@@ -43,9 +44,31 @@ final class ItemTask {
   /** Called with the job permit already taken. */
   void start() {
     permits.holdsJob = true;
-    Limits limits = job.limits();
+    if (!job.obeysRobots()) {
+      acquireHost(job.limits().perHostDelayMs());
+      return;
+    }
+    stage = Stage.ROBOTS;
+    job.engine.robots.rulesFor(item.url()).onComplete(ar -> {
+      if (stage != Stage.ROBOTS) {
+        return; // aborted while robots.txt was being fetched
+      }
+      RobotsRules rules = ar.result();
+      if (!rules.allowed(item.url())) {
+        item.error(new ItemError(ErrorCode.ROBOTS, "disallowed by robots.txt"));
+        job.skippedByRobots(item);
+        finish(ItemState.SKIPPED);
+        return;
+      }
+      // Crawl-delay is honoured as a per-host delay, capped so that no site can stall a job for hours
+      long crawlDelay = Math.min(Math.max(0, rules.crawlDelayMs()), job.engine.config.crawlMaxCrawlDelayMs());
+      acquireHost(Math.max(job.limits().perHostDelayMs(), crawlDelay));
+    });
+  }
+
+  private void acquireHost(long delayMs) {
     stage = Stage.HOST;
-    waiting = job.engine.hosts.acquire(host, limits.perHostConcurrency(), limits.perHostDelayMs());
+    waiting = job.engine.hosts.acquire(host, job.limits().perHostConcurrency(), delayMs);
     waiting.onComplete(this::hostGranted);
   }
 
@@ -80,7 +103,7 @@ final class ItemTask {
     item.attemptStarted();
     attemptStartNanos = System.nanoTime();
     Limits limits = job.limits();
-    call = job.engine.fetcher.fetch(new FetchRequest(item.url(), item.jobId(), item.index(), limits.maxBytes(),
+    call = job.engine.fetcher.fetch(FetchRequest.toFile(item.url(), item.jobId(), item.index(), limits.maxBytes(),
         limits.requestTimeoutMs()));
     // a fetch refused before any I/O completes synchronously; finishing on a later turn keeps the stack flat
     // when thousands of such items are dispatched in one loop
@@ -106,6 +129,7 @@ final class ItemTask {
     if (r.succeeded()) {
       item.stored(r.stored().name(), r.stored().bytes(), r.stored().sha256());
       job.bytesStored(r.stored().bytes());
+      job.pageStored(item);
       finish(ItemState.SUCCEEDED);
       return;
     }
@@ -140,6 +164,7 @@ final class ItemTask {
   /** Stops this item because its job is ending: withdraws waits, resets the fetch, cancels the backoff. */
   void abort() {
     switch (stage) {
+      case ROBOTS -> aborted();
       case HOST -> job.engine.hosts.cancel(host, waiting);
       case GLOBAL -> job.engine.global.cancel(waiting);
       case FETCH -> {

@@ -6,11 +6,13 @@ import dev.fetchd.files.FileStore;
 import dev.fetchd.job.ErrorCode;
 import dev.fetchd.job.Item;
 import dev.fetchd.job.ItemError;
+import dev.fetchd.job.ItemKind;
 import dev.fetchd.job.ItemState;
 import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobState;
+import dev.fetchd.job.JobType;
 import dev.fetchd.metrics.FetchdMetrics;
 import dev.fetchd.store.JobStore;
 import dev.fetchd.store.Page;
@@ -46,6 +48,7 @@ public final class JobEngine {
   final FetchdMetrics metrics;
   final AsyncSemaphore global;
   final HostLimiter hosts;
+  final RobotsCheck robots;
 
   private final PriorityQueue<Queued> queue = new PriorityQueue<>(
       Comparator.comparingInt((Queued q) -> -q.job.spec().priority()).thenComparingLong(q -> q.seq));
@@ -74,6 +77,7 @@ public final class JobEngine {
     this.metrics = metrics;
     this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
     this.hosts = new HostLimiter(vertx);
+    this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
     for (JobState s : JobState.values()) {
       jobsByState.put(s, 0);
       metrics.gauge("fetchd.jobs", "Jobs known to this replica, by state", () -> jobsByState.get(s), "state", s.wire());
@@ -171,10 +175,11 @@ public final class JobEngine {
       }
       Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), scopedKey, requestHash, owner);
       List<Item> items = new ArrayList<>(spec.urls().size());
+      ItemKind kind = spec.type() == JobType.CRAWL ? ItemKind.PAGE : ItemKind.FILE;
       for (String url : spec.urls()) {
-        Item item = new Item(job.id(), items.size(), url, 0, null);
+        Item item = new Item(job.id(), items.size(), kind, url, 0, null);
         items.add(item);
-        job.progress().added(ItemState.QUEUED);
+        job.progress().added(kind, ItemState.QUEUED);
       }
       Queued q = new Queued(job, items, ++seq);
       // reserve the queue slot before the store answers, so concurrent submits cannot overfill it
@@ -286,7 +291,7 @@ public final class JobEngine {
         ItemState from = item.state();
         item.state(ItemState.CANCELLED);
         item.error(new ItemError(ErrorCode.CANCELLED, why.message()));
-        q.job.progress().moved(from, ItemState.CANCELLED);
+        q.job.progress().moved(item.kind(), from, ItemState.CANCELLED);
       }
     }
     store.updateItems(q.items);

@@ -2,11 +2,14 @@ package dev.fetchd.engine;
 
 import dev.fetchd.job.ErrorCode;
 import dev.fetchd.job.Item;
+import dev.fetchd.crawl.LinkExtractor;
 import dev.fetchd.job.ItemError;
+import dev.fetchd.job.ItemKind;
 import dev.fetchd.job.ItemState;
 import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobState;
+import dev.fetchd.job.JobType;
 import dev.fetchd.job.Limits;
 import java.net.URI;
 import java.util.ArrayDeque;
@@ -15,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.LoggerFactory;
 
 /**
  * A job while it runs on this engine: its items still to fetch, the tasks in flight, its own permits and
@@ -33,6 +37,8 @@ final class RunningJob {
   private JobError endingError;
   private ItemError endingItemError;
   private long deadlineTimer = -1;
+  private CrawlFrontier frontier;
+  private int expanding;
   private boolean dispatching;
   private boolean again;
   private boolean finished;
@@ -48,6 +54,9 @@ final class RunningJob {
   }
 
   void start(List<Item> items) {
+    if (job.type() == JobType.CRAWL) {
+      frontier = new CrawlFrontier(job.id(), job.spec().crawl(), items, engine.config.jobsMaxUrls());
+    }
     for (Item item : items) {
       if (item.state() == ItemState.QUEUED) {
         pending.add(item);
@@ -88,6 +97,60 @@ final class RunningJob {
     return ending != null;
   }
 
+  /** Whether this job's fetches must ask robots.txt first. */
+  boolean obeysRobots() {
+    return frontier != null && job.spec().crawl().robots();
+  }
+
+  /** A page was not fetched because robots.txt disallows it. */
+  void skippedByRobots(Item item) {
+    if (frontier != null && item.kind() == ItemKind.PAGE) {
+      frontier.pageSkipped();
+    }
+  }
+
+  /**
+   * A crawl page was stored: extract its links on a worker (jsoup is CPU work and reads the file), then
+   * queue what is new and in scope. The job cannot end while an extraction is under way.
+   */
+  void pageStored(Item item) {
+    if (frontier == null || ending != null) {
+      return;
+    }
+    frontier.seenAs(item.finalUrl());
+    if (!frontier.expands(item) || item.storedFile() == null) {
+      return;
+    }
+    java.nio.file.Path file = engine.files.resolve(item.storedFile());
+    String base = item.finalUrl() != null ? item.finalUrl() : item.url();
+    String type = item.contentType();
+    int maxLinks = engine.config.crawlMaxLinksPerPage();
+    expanding++;
+    engine.vertx.executeBlocking(() -> LinkExtractor.extract(file, type, base, maxLinks), false)
+        .onComplete(ar -> {
+          expanding--;
+          if (ar.succeeded() && ending == null) {
+            addItems(frontier.accept(item, base, ar.result()));
+          } else if (ar.failed()) {
+            LoggerFactory.getLogger(RunningJob.class).warn("job {}: link extraction of {} failed: {}", job.id(),
+                base, ar.cause().toString());
+          }
+          dispatch();
+        });
+  }
+
+  private void addItems(List<Item> items) {
+    if (items.isEmpty()) {
+      return;
+    }
+    for (Item item : items) {
+      job.progress().added(item.kind(), ItemState.QUEUED);
+      pending.add(item);
+    }
+    engine.store.addItems(items);
+    engine.progressChanged(this);
+  }
+
   ItemError endingItemError() {
     return endingItemError;
   }
@@ -98,7 +161,7 @@ final class RunningJob {
       return;
     }
     item.state(to);
-    job.progress().moved(from, to);
+    job.progress().moved(item.kind(), from, to);
     if (to.isFinal()) {
       dirty.add(item);
       if (dirty.size() >= 256) {
@@ -151,7 +214,7 @@ final class RunningJob {
   }
 
   private void checkDone() {
-    if (finished || dispatching || !pending.isEmpty() || !active.isEmpty()) {
+    if (finished || dispatching || expanding > 0 || !pending.isEmpty() || !active.isEmpty()) {
       return;
     }
     finished = true;

@@ -5,6 +5,7 @@ import dev.fetchd.job.ErrorCode;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VertxException;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
@@ -151,13 +152,17 @@ public final class FetchCall {
       boolean retryable = code == 408 || code == 429 || code >= 500;
       long retryAfter = retryAfterMs(response.getHeader("Retry-After"));
       drainThen(response, () -> finish(new FetchResult(ErrorCode.HTTP_STATUS, "HTTP " + code, retryable, retryAfter,
-          url, code, contentType, null)));
+          url, code, contentType, null, null)));
       return;
     }
     Long declared = contentLength(response);
     if (declared != null && declared > req.maxBytes()) {
       finish(FetchResult.failure(ErrorCode.TOO_LARGE,
           "Content-Length " + declared + " exceeds maxBytes " + req.maxBytes(), false));
+      return;
+    }
+    if (req.inMemory()) {
+      toMemory(response, declared);
       return;
     }
     // hold the body back while the temp file opens
@@ -211,13 +216,34 @@ public final class FetchCall {
       temp.commit(req.jobId(), req.index()).onComplete(c -> {
         committing = false;
         if (c.succeeded()) {
-          finish(new FetchResult(null, null, false, -1, url, status, contentType, c.result()));
+          finish(new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null));
         } else {
           finish(fileError(c.cause()));
         }
       });
     });
     response.resume();
+  }
+
+  /** A small document: collected in memory, capped at maxBytes like any body. */
+  private void toMemory(HttpClientResponse response, Long declared) {
+    Buffer body = Buffer.buffer();
+    response.exceptionHandler(err -> finish(classify(err, true, declared)));
+    response.handler(chunk -> {
+      if (done) {
+        return;
+      }
+      if (body.length() + chunk.length() > req.maxBytes()) {
+        finish(FetchResult.failure(ErrorCode.TOO_LARGE, "body exceeds " + req.maxBytes() + " bytes", false));
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    response.endHandler(v -> {
+      if (!done) {
+        finish(new FetchResult(null, null, false, -1, url, status, contentType, null, body));
+      }
+    });
   }
 
   private void redirect(HttpClientResponse response, String location, String scheme, int hops) {

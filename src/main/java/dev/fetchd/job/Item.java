@@ -9,6 +9,7 @@ public final class Item {
   private final String url;
   private final int depth;
   private final String parent;
+  private final ItemKind kind;
   private ItemState state = ItemState.QUEUED;
   private String finalUrl;
   private Integer status;
@@ -20,9 +21,10 @@ public final class Item {
   private Long durationMs;
   private String storedFile;
 
-  public Item(String jobId, int index, String url, int depth, String parent) {
+  public Item(String jobId, int index, ItemKind kind, String url, int depth, String parent) {
     this.jobId = jobId;
     this.index = index;
+    this.kind = kind;
     this.url = url;
     this.depth = depth;
     this.parent = parent;
@@ -30,6 +32,7 @@ public final class Item {
 
   public String jobId() { return jobId; }
   public int index() { return index; }
+  public ItemKind kind() { return kind; }
   public String url() { return url; }
   public int depth() { return depth; }
   public String parent() { return parent; }

@@ -1,62 +1,73 @@
 package dev.fetchd.job;
 
-/** Counts of a job's items by state, and bytes stored so far. Cheap to read at any moment. */
+/**
+ * Counts of a job's items by kind and state, and bytes stored so far. Cheap to read at any moment: every
+ * change is an increment, done by the engine as items move.
+ */
 public final class Progress {
-  private long total;
-  private long queued;
-  private long running;
-  private long succeeded;
-  private long failed;
-  private long skipped;
-  private long cancelled;
+  private final long[][] counts = new long[ItemKind.values().length][ItemState.values().length];
   private long bytes;
 
   /** An item was created in state {@code state}. */
-  public void added(ItemState state) {
-    total++;
-    adjust(state, 1);
+  public void added(ItemKind kind, ItemState state) {
+    counts[kind.ordinal()][state.ordinal()]++;
   }
 
   /** An item moved from one state to another. */
-  public void moved(ItemState from, ItemState to) {
-    adjust(from, -1);
-    adjust(to, 1);
+  public void moved(ItemKind kind, ItemState from, ItemState to) {
+    counts[kind.ordinal()][from.ordinal()]--;
+    counts[kind.ordinal()][to.ordinal()]++;
   }
 
   public void addBytes(long n) {
     bytes += n;
   }
 
-  private void adjust(ItemState s, int d) {
-    switch (s) {
-      case QUEUED -> queued += d;
-      case RUNNING -> running += d;
-      case SUCCEEDED -> succeeded += d;
-      case FAILED -> failed += d;
-      case SKIPPED -> skipped += d;
-      case CANCELLED -> cancelled += d;
+  /** Items of every kind in this state. */
+  public long count(ItemState state) {
+    long n = 0;
+    for (long[] byState : counts) {
+      n += byState[state.ordinal()];
     }
+    return n;
   }
 
-  public long total() { return total; }
-  public long queued() { return queued; }
-  public long running() { return running; }
-  public long succeeded() { return succeeded; }
-  public long failed() { return failed; }
-  public long skipped() { return skipped; }
-  public long cancelled() { return cancelled; }
+  /** Items of one kind in this state. */
+  public long count(ItemKind kind, ItemState state) {
+    return counts[kind.ordinal()][state.ordinal()];
+  }
+
+  /** Items of one kind, whatever their state. */
+  public long total(ItemKind kind) {
+    long n = 0;
+    for (long c : counts[kind.ordinal()]) {
+      n += c;
+    }
+    return n;
+  }
+
+  public long total() {
+    long n = 0;
+    for (ItemKind k : ItemKind.values()) {
+      n += total(k);
+    }
+    return n;
+  }
+
+  public long queued() { return count(ItemState.QUEUED); }
+  public long running() { return count(ItemState.RUNNING); }
+  public long succeeded() { return count(ItemState.SUCCEEDED); }
+  public long failed() { return count(ItemState.FAILED); }
+  public long skipped() { return count(ItemState.SKIPPED); }
+  public long cancelled() { return count(ItemState.CANCELLED); }
   public long bytes() { return bytes; }
 
-  /** Sets every count at once (a store reading a job back). */
-  public void restore(long total, long queued, long running, long succeeded, long failed, long skipped,
-                      long cancelled, long bytes) {
-    this.total = total;
-    this.queued = queued;
-    this.running = running;
-    this.succeeded = succeeded;
-    this.failed = failed;
-    this.skipped = skipped;
-    this.cancelled = cancelled;
+  /** Sets one count (a store reading a job back). */
+  public void restore(ItemKind kind, ItemState state, long count) {
+    counts[kind.ordinal()][state.ordinal()] = count;
+  }
+
+  public void restoreBytes(long bytes) {
     this.bytes = bytes;
   }
 }

@@ -1,0 +1,92 @@
+package dev.fetchd.engine;
+
+import dev.fetchd.crawl.CrawlScope;
+import dev.fetchd.crawl.ExtractedLinks;
+import dev.fetchd.crawl.UrlNormalizer;
+import dev.fetchd.job.CrawlOptions;
+import dev.fetchd.job.Item;
+import dev.fetchd.job.ItemKind;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What a crawl job may still fetch: every URL it has seen (normalised, so each page is fetched once), its
+ * scope, and its budgets. {@code maxPages} is a hard limit on page fetches: a page item is created only
+ * while fewer than {@code maxPages} pages are counted, and a page skipped by robots.txt gives its place
+ * back. Items in all are capped too, so one page full of links cannot grow a job without bound.
+ */
+final class CrawlFrontier {
+  private final String jobId;
+  private final CrawlOptions options;
+  private final CrawlScope scope;
+  private final int maxItems;
+  private final Set<String> seen = new HashSet<>();
+  private int pages;
+  private int nextIndex;
+
+  CrawlFrontier(String jobId, CrawlOptions options, List<Item> existing, int maxItems) {
+    this.jobId = jobId;
+    this.options = options;
+    this.maxItems = maxItems;
+    List<String> seeds = new ArrayList<>();
+    for (Item item : existing) {
+      String n = UrlNormalizer.normalize(item.url());
+      seen.add(n != null ? n : item.url());
+      if (item.depth() == 0) {
+        seeds.add(n != null ? n : item.url());
+      }
+      if (item.kind() == ItemKind.PAGE) {
+        pages++;
+      }
+    }
+    this.nextIndex = existing.size();
+    this.scope = CrawlScope.of(options, seeds);
+  }
+
+  /** Whether links of a page at {@code depth} are worth extracting at all. */
+  boolean expands(Item page) {
+    return page.kind() == ItemKind.PAGE && (page.depth() < options.maxDepth() || options.assets());
+  }
+
+  /** A page was skipped (robots.txt): it was never fetched, so it does not count. */
+  void pageSkipped() {
+    pages--;
+  }
+
+  /** The new items for what a page links to: in scope, not seen before, within the budgets. */
+  List<Item> accept(Item page, String pageUrl, ExtractedLinks links) {
+    List<Item> out = new ArrayList<>();
+    if (options.assets()) {
+      for (String url : links.assets()) {
+        if (nextIndex >= maxItems) {
+          break;
+        }
+        if (scope.allows(url) && seen.add(url)) {
+          out.add(new Item(jobId, nextIndex++, ItemKind.ASSET, url, page.depth() + 1, pageUrl));
+        }
+      }
+    }
+    if (page.depth() < options.maxDepth()) {
+      for (String url : links.pages()) {
+        if (pages >= options.maxPages() || nextIndex >= maxItems) {
+          break;
+        }
+        if (scope.allows(url) && seen.add(url)) {
+          pages++;
+          out.add(new Item(jobId, nextIndex++, ItemKind.PAGE, url, page.depth() + 1, pageUrl));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A page's final URL after redirects counts as seen: a later link to it is not fetched again. */
+  void seenAs(String finalUrl) {
+    String n = finalUrl == null ? null : UrlNormalizer.normalize(finalUrl);
+    if (n != null) {
+      seen.add(n);
+    }
+  }
+}

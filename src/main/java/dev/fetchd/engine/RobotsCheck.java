@@ -1,0 +1,75 @@
+package dev.fetchd.engine;
+
+import dev.fetchd.crawl.RobotsCache;
+import dev.fetchd.crawl.RobotsRules;
+import dev.fetchd.fetch.FetchRequest;
+import dev.fetchd.fetch.Fetcher;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The robots.txt rules for a URL's origin, shared by every job of this engine: fetched once (concurrent
+ * asks for the same origin wait on the same fetch), parsed on a worker, cached with a TTL (a day when
+ * fetched, minutes when unreachable). Per RFC 9309: 4xx means allow all; 5xx, 429 or no answer means
+ * disallow all, for a while. Confined to the engine's event loop.
+ */
+final class RobotsCheck {
+  private static final Logger log = LoggerFactory.getLogger(RobotsCheck.class);
+  private static final long FETCH_TIMEOUT_MS = 10_000;
+
+  private final Vertx vertx;
+  private final Fetcher fetcher;
+  private final String userAgent;
+  private final RobotsCache cache = new RobotsCache();
+  private final Map<String, Future<RobotsRules>> inFlight = new HashMap<>();
+
+  RobotsCheck(Vertx vertx, Fetcher fetcher, String userAgent) {
+    this.vertx = vertx;
+    this.fetcher = fetcher;
+    this.userAgent = userAgent;
+  }
+
+  /** The rules that apply to {@code url}; never fails (an unusable URL gets disallow-all). */
+  Future<RobotsRules> rulesFor(String url) {
+    String origin = RobotsCache.keyOf(url);
+    if (origin == null) {
+      return Future.succeededFuture(RobotsRules.disallowAll());
+    }
+    RobotsRules cached = cache.get(origin, now());
+    if (cached != null) {
+      return Future.succeededFuture(cached);
+    }
+    return inFlight.computeIfAbsent(origin, this::fetch);
+  }
+
+  private Future<RobotsRules> fetch(String origin) {
+    String robotsUrl = origin + "/robots.txt";
+    return fetcher.fetch(FetchRequest.toMemory(robotsUrl, RobotsRules.MAX_PARSE_BYTES + 64 * 1024, FETCH_TIMEOUT_MS))
+        .result()
+        .compose(r -> {
+          if (r.succeeded()) {
+            byte[] body = r.body().getBytes();
+            return vertx.executeBlocking(() -> RobotsRules.parse(body, r.contentType(), robotsUrl, userAgent), false);
+          }
+          if (r.status() != null && (r.status() < 200 || r.status() >= 300)) {
+            return Future.succeededFuture(RobotsRules.forStatus(r.status()));
+          }
+          // no answer at all (or a body too large to be a robots.txt): unreachable, so disallow for a while
+          log.info("robots.txt of {} unreachable ({}): disallowing for now", origin, r.error().wire());
+          return Future.succeededFuture(RobotsRules.disallowAll());
+        })
+        .recover(err -> Future.succeededFuture(RobotsRules.disallowAll()))
+        .onComplete(ar -> {
+          inFlight.remove(origin);
+          cache.put(origin, ar.result(), now());
+        });
+  }
+
+  private static long now() {
+    return System.currentTimeMillis();
+  }
+}
