@@ -116,8 +116,16 @@ public final class RunningService implements AutoCloseable {
 
   private static boolean descheduledInSocketIo(Thread t) {
     StackTraceElement[] stack = t.getStackTrace();
-    return stack.length > 0 && stack[0].isNativeMethod() && stack[0].getClassName().startsWith("sun.nio.ch.")
-        && !stack[0].getClassName().contains("File");
+    if (stack.length == 0 || !stack[0].isNativeMethod()) {
+      return false;
+    }
+    for (int i = 0; i < Math.min(stack.length, 6); i++) {
+      String c = stack[i].getClassName();
+      if (c.equals("sun.nio.ch.SocketDispatcher") || c.equals("sun.nio.ch.SocketChannelImpl")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The event and where the thread was when caught, so a failure says what blocked. */
