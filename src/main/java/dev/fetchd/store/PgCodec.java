@@ -1,0 +1,260 @@
+package dev.fetchd.store;
+
+import dev.fetchd.job.CrawlOptions;
+import dev.fetchd.job.ErrorCode;
+import dev.fetchd.job.Item;
+import dev.fetchd.job.ItemError;
+import dev.fetchd.job.ItemKind;
+import dev.fetchd.job.ItemState;
+import dev.fetchd.job.Job;
+import dev.fetchd.job.JobError;
+import dev.fetchd.job.JobSpec;
+import dev.fetchd.job.JobState;
+import dev.fetchd.job.JobType;
+import dev.fetchd.job.Limits;
+import dev.fetchd.job.Progress;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Rows to domain objects and back. The spec is stored as JSON without its URLs: they are the items. */
+final class PgCodec {
+  private PgCodec() {
+  }
+
+  static final String JOB_COLUMNS = "id, seq, type, state, priority, labels, spec, created_at, started_at, finished_at,"
+      + " error_code, error_message, progress, idempotency_key, request_hash, owner, claimed_by, lease_until, attempt,"
+      + " deadline_at";
+
+  static final String ITEM_COLUMNS = "job_id, idx, kind, url, final_url, depth, parent, state, status, content_type,"
+      + " bytes, sha256, error_code, error_message, attempts, duration_ms, stored_file";
+
+  /** The unnest(...) of {@link #itemArrays}: one typed array per item column, $1..$17. */
+  static final String ITEM_UNNEST = "unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[],"
+      + " $7::text[], $8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[],"
+      + " $15::int[], $16::bigint[], $17::text[])"
+      + " AS u(job_id, idx, kind, url, final_url, depth, parent, state, status, content_type, bytes, sha256, error_code,"
+      + " error_message, attempts, duration_ms, stored_file)";
+
+
+  // ---- jobs ------------------------------------------------------------------------------------------
+
+  static JsonObject specJson(JobSpec spec) {
+    Limits l = spec.limits();
+    JsonObject limits = new JsonObject()
+        .put("concurrency", l.concurrency())
+        .put("perHostConcurrency", l.perHostConcurrency())
+        .put("perHostDelayMs", l.perHostDelayMs())
+        .put("requestTimeoutMs", l.requestTimeoutMs())
+        .put("timeoutMs", l.timeoutMs())
+        .put("maxBytes", l.maxBytes())
+        .put("retries", l.retries());
+    JsonObject crawl = null;
+    if (spec.crawl() != null) {
+      CrawlOptions c = spec.crawl();
+      crawl = new JsonObject()
+          .put("maxDepth", c.maxDepth())
+          .put("maxPages", c.maxPages())
+          .put("scope", c.scope().wire())
+          .put("include", new JsonArray(c.include()))
+          .put("exclude", new JsonArray(c.exclude()))
+          .put("assets", c.assets())
+          .put("robots", c.robots());
+    }
+    return new JsonObject()
+        .put("type", spec.type().wire())
+        .put("urlCount", spec.urls().size())
+        .put("limits", limits)
+        .put("crawl", crawl)
+        .put("priority", spec.priority())
+        .put("labels", labelsJson(spec.labels()));
+  }
+
+  static JsonObject labelsJson(Map<String, String> labels) {
+    return new JsonObject(new HashMap<>(labels));
+  }
+
+  /**
+   * The spec read back. Its URL list has the right size but every entry is {@link PgJobStore#URL_NOT_LOADED}:
+   * the URLs are the items, and a job of 50,000 URLs must not load them on every read.
+   */
+  static JobSpec spec(JsonObject j) {
+    JsonObject l = j.getJsonObject("limits");
+    Limits limits = new Limits(l.getInteger("concurrency"), l.getInteger("perHostConcurrency"),
+        l.getLong("perHostDelayMs"), l.getLong("requestTimeoutMs"), l.getLong("timeoutMs"), l.getLong("maxBytes"),
+        l.getInteger("retries"));
+    CrawlOptions crawl = null;
+    JsonObject c = j.getJsonObject("crawl");
+    if (c != null) {
+      crawl = new CrawlOptions(c.getInteger("maxDepth"), c.getInteger("maxPages"),
+          CrawlOptions.Scope.valueOf(c.getString("scope").toUpperCase()), strings(c.getJsonArray("include")),
+          strings(c.getJsonArray("exclude")), c.getBoolean("assets"), c.getBoolean("robots"));
+    }
+    Map<String, String> labels = new HashMap<>();
+    j.getJsonObject("labels", new JsonObject()).forEach(e -> labels.put(e.getKey(), String.valueOf(e.getValue())));
+    List<String> urls = Collections.nCopies(j.getInteger("urlCount"), PgJobStore.URL_NOT_LOADED);
+    return new JobSpec(JobType.fromWire(j.getString("type")), urls, limits, crawl, j.getInteger("priority"), labels);
+  }
+
+  private static List<String> strings(JsonArray a) {
+    return a == null ? List.of() : a.stream().map(String::valueOf).toList();
+  }
+
+  static Job job(Row r) {
+    Job job = new Job(r.getString("id"), spec(r.getJsonObject("spec")), instant(r.getOffsetDateTime("created_at")),
+        r.getString("idempotency_key"), r.getString("request_hash"), r.getString("owner"));
+    String code = r.getString("error_code");
+    job.restore(JobState.fromWire(r.getString("state")), instant(r.getOffsetDateTime("started_at")),
+        instant(r.getOffsetDateTime("finished_at")), code == null ? null : new JobError(code, r.getString("error_message")));
+    restoreProgress(r.getJsonObject("progress"), job.progress());
+    return job;
+  }
+
+  /** {"bytes": n, "counts": {kind: {state: n}}}, zero counts left out. */
+  static JsonObject progressJson(Progress p) {
+    JsonObject counts = new JsonObject();
+    for (ItemKind kind : ItemKind.values()) {
+      JsonObject byState = new JsonObject();
+      for (ItemState state : ItemState.values()) {
+        long n = p.count(kind, state);
+        if (n != 0) {
+          byState.put(state.wire(), n);
+        }
+      }
+      if (!byState.isEmpty()) {
+        counts.put(kind.wire(), byState);
+      }
+    }
+    return new JsonObject().put("bytes", p.bytes()).put("counts", counts);
+  }
+
+  static void restoreProgress(JsonObject j, Progress p) {
+    JsonObject counts = j.getJsonObject("counts", new JsonObject());
+    for (ItemKind kind : ItemKind.values()) {
+      JsonObject byState = counts.getJsonObject(kind.wire(), new JsonObject());
+      for (ItemState state : ItemState.values()) {
+        p.restore(kind, state, byState.getLong(state.wire(), 0L));
+      }
+    }
+    p.restoreBytes(j.getLong("bytes", 0L));
+  }
+
+  /** Parameters $1.. of an insert into fetchd_jobs, in the order of {@link PgJobStore}'s INSERT. */
+  static Tuple insertJob(Job job) {
+    var p = job.progress();
+    JobError e = job.error();
+    return Tuple.tuple()
+        .addString(job.id())
+        .addString(job.type().wire())
+        .addString(job.state().wire())
+        .addInteger(job.spec().priority())
+        .addValue(labelsJson(job.spec().labels()))
+        .addValue(specJson(job.spec()))
+        .addOffsetDateTime(odt(job.createdAt()))
+        .addOffsetDateTime(odt(job.startedAt()))
+        .addOffsetDateTime(odt(job.finishedAt()))
+        .addString(e == null ? null : e.code())
+        .addString(e == null ? null : e.message())
+        .addValue(progressJson(job.progress()))
+        .addString(job.idempotencyKey())
+        .addString(job.requestHash())
+        .addString(job.owner());
+  }
+
+  /** $2.. of an update of a job's mutable fields (state, timestamps, error, progress), after the id in $1. */
+  static Tuple updateJob(Job job) {
+    JobError e = job.error();
+    return Tuple.tuple()
+        .addString(job.id())
+        .addString(job.state().wire())
+        .addOffsetDateTime(odt(job.startedAt()))
+        .addOffsetDateTime(odt(job.finishedAt()))
+        .addString(e == null ? null : e.code())
+        .addString(e == null ? null : e.message())
+        .addValue(progressJson(job.progress()));
+  }
+
+  /** SET clause matching {@link #updateJob(Job)}: $2..$7; a statement's own parameters start at $8. */
+  static final String UPDATE_JOB_SET = "state = $2, started_at = $3, finished_at = $4, error_code = $5,"
+      + " error_message = $6, progress = $7::jsonb";
+
+  // ---- items -----------------------------------------------------------------------------------------
+
+  static Item item(Row r) {
+    Item item = new Item(r.getString("job_id"), r.getInteger("idx"), ItemKind.fromWire(r.getString("kind")),
+        r.getString("url"), r.getInteger("depth"), r.getString("parent"));
+    item.state(ItemState.fromWire(r.getString("state")));
+    item.response(r.getString("final_url"), r.getInteger("status"), r.getString("content_type"));
+    // stored() clears the error, so the error comes after it
+    item.stored(r.getString("stored_file"), r.getLong("bytes"), r.getString("sha256"));
+    String code = r.getString("error_code");
+    if (code != null) {
+      item.error(new ItemError(ErrorCode.fromWire(code), r.getString("error_message")));
+    }
+    item.attempts(r.getInteger("attempts"));
+    item.durationMs(r.getLong("duration_ms"));
+    return item;
+  }
+
+  /** One array per column of {@link #ITEM_UNNEST}, for items [from, to): one statement writes them all. */
+  static Tuple itemArrays(List<Item> items, int from, int to) {
+    int n = to - from;
+    String[] jobId = new String[n];
+    Integer[] idx = new Integer[n];
+    String[] kind = new String[n];
+    String[] url = new String[n];
+    String[] finalUrl = new String[n];
+    Integer[] depth = new Integer[n];
+    String[] parent = new String[n];
+    String[] state = new String[n];
+    Integer[] status = new Integer[n];
+    String[] contentType = new String[n];
+    Long[] bytes = new Long[n];
+    String[] sha = new String[n];
+    String[] errorCode = new String[n];
+    String[] errorMessage = new String[n];
+    Integer[] attempts = new Integer[n];
+    Long[] duration = new Long[n];
+    String[] stored = new String[n];
+    for (int i = 0; i < n; i++) {
+      Item it = items.get(from + i);
+      jobId[i] = it.jobId();
+      idx[i] = it.index();
+      kind[i] = it.kind().wire();
+      url[i] = it.url();
+      finalUrl[i] = it.finalUrl();
+      depth[i] = it.depth();
+      parent[i] = it.parent();
+      state[i] = it.state().wire();
+      status[i] = it.status();
+      contentType[i] = it.contentType();
+      bytes[i] = it.bytes();
+      sha[i] = it.sha256();
+      errorCode[i] = it.error() == null ? null : it.error().code().wire();
+      errorMessage[i] = it.error() == null ? null : it.error().message();
+      attempts[i] = it.attempts();
+      duration[i] = it.durationMs();
+      stored[i] = it.storedFile();
+    }
+    return Tuple.of(jobId, idx, kind, url, finalUrl, depth, parent, state, status, contentType, bytes, sha, errorCode,
+        errorMessage, attempts, duration, stored);
+  }
+
+  // ---- time ------------------------------------------------------------------------------------------
+
+  static OffsetDateTime odt(Instant t) {
+    return t == null ? null : OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
+  }
+
+  static Instant instant(OffsetDateTime t) {
+    return t == null ? null : t.toInstant();
+  }
+}

@@ -1,0 +1,564 @@
+package dev.fetchd.store;
+
+import dev.fetchd.job.Item;
+import dev.fetchd.job.ItemState;
+import dev.fetchd.job.Job;
+import dev.fetchd.job.JobError;
+import dev.fetchd.job.JobState;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * The job store of several replicas: PostgreSQL through the reactive client, so no call blocks the event
+ * loop. Items are written in batches (one statement per {@value #CHUNK} items, arrays unnested server-side),
+ * so a job of 50,000 URLs is a handful of round trips. Writes that concern one job are applied in the order
+ * they were called, even though the pool runs statements on several connections.
+ *
+ * <p>Read back, a job's {@code spec().urls()} has the submitted count of entries, each
+ * {@link #URL_NOT_LOADED}: the URLs themselves are the job's items ({@link #allItems}).
+ */
+public final class PgJobStore implements JobStore, JobClaims {
+  /** What a read-back spec holds in place of each URL. */
+  public static final String URL_NOT_LOADED = "";
+
+  /** Items per statement: big enough to amortise a round trip, small enough to keep one message modest. */
+  static final int CHUNK = 5_000;
+
+  /** How many expired leases one {@link #reclaimExpired} call takes back at most. */
+  static final int RECLAIM_BATCH = 100;
+
+  private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  private static final String TERMINAL = "('completed', 'failed', 'cancelled', 'timed_out')";
+
+  private static final String INSERT_JOB = "INSERT INTO fetchd_jobs (id, type, state, priority, labels, spec,"
+      + " created_at, started_at, finished_at, error_code, error_message, progress, idempotency_key, request_hash, owner)"
+      + " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb, $13, $14, $15)";
+  private static final String INSERT_ITEMS = "INSERT INTO fetchd_items (" + PgCodec.ITEM_COLUMNS + ")"
+      + " SELECT u.* FROM " + PgCodec.ITEM_UNNEST;
+  // crawl links of a job removed meanwhile are dropped, as the in-memory store does
+  private static final String ADD_ITEMS = INSERT_ITEMS
+      + " WHERE EXISTS (SELECT 1 FROM fetchd_jobs j WHERE j.id = u.job_id)";
+  private static final String ITEM_SET = "state = u.state, final_url = u.final_url, status = u.status,"
+      + " content_type = u.content_type, bytes = u.bytes, sha256 = u.sha256, error_code = u.error_code,"
+      + " error_message = u.error_message, attempts = u.attempts, duration_ms = u.duration_ms,"
+      + " stored_file = u.stored_file";
+  private static final String UPDATE_ITEMS = "UPDATE fetchd_items i SET " + ITEM_SET
+      + " FROM " + PgCodec.ITEM_UNNEST + " WHERE i.job_id = u.job_id AND i.idx = u.idx";
+
+  // The fence locks the job row (FOR SHARE) for the statement: a claim or reclaim that changes the holder
+  // waits for it, or it waits for them and then sees the new holder and matches nothing.
+  private static final String FENCE = "fence AS (SELECT id, attempt FROM fetchd_jobs"
+      + " WHERE id = $18 AND claimed_by = $19 AND attempt = $20 FOR SHARE)";
+  private static final String FENCED_ADD_ITEMS = "WITH " + FENCE + ", ins AS (INSERT INTO fetchd_items ("
+      + PgCodec.ITEM_COLUMNS + ", written_attempt) SELECT u.*, fence.attempt FROM " + PgCodec.ITEM_UNNEST
+      + " CROSS JOIN fence RETURNING 1) SELECT count(*) AS fenced FROM fence";
+  private static final String FENCED_UPDATE_ITEMS = "WITH " + FENCE + ", upd AS (UPDATE fetchd_items i SET "
+      + ITEM_SET + ", written_attempt = fence.attempt FROM " + PgCodec.ITEM_UNNEST
+      + ", fence WHERE i.job_id = fence.id AND i.idx = u.idx RETURNING 1) SELECT count(*) AS fenced FROM fence";
+
+  // A terminal job never changes state again (one replica's late write cannot undo another's ending).
+  private static final String UPDATE_JOB = "UPDATE fetchd_jobs SET " + PgCodec.UPDATE_JOB_SET
+      + ", lease_until = CASE WHEN $2 IN " + TERMINAL + " THEN NULL ELSE lease_until END"
+      + " WHERE id = $1 AND (state NOT IN " + TERMINAL + " OR state = $2)";
+  // state = 'running' also keeps a progress write that arrives after the job's end from reopening it
+  private static final String FENCED_UPDATE_JOB = "UPDATE fetchd_jobs SET " + PgCodec.UPDATE_JOB_SET
+      + ", lease_until = CASE WHEN $2 IN " + TERMINAL + " THEN NULL ELSE lease_until END"
+      + " WHERE id = $1 AND claimed_by = $8 AND attempt = $9 AND state = 'running'";
+
+  private static final String CLAIM = "WITH picked AS (SELECT id FROM fetchd_jobs WHERE state = 'queued'"
+      + " ORDER BY priority DESC, seq LIMIT $2 FOR UPDATE SKIP LOCKED)"
+      + " UPDATE fetchd_jobs j SET state = 'running', claimed_by = $1, attempt = j.attempt + 1,"
+      + " lease_until = now() + $3::bigint * interval '1 millisecond', started_at = now(),"
+      + " deadline_at = coalesce(j.deadline_at,"
+      + "   now() + (j.spec #>> '{limits,timeoutMs}')::bigint * interval '1 millisecond')"
+      + " FROM picked WHERE j.id = picked.id RETURNING " + prefixed("j.", PgCodec.JOB_COLUMNS);
+  private static final String RENEW = "UPDATE fetchd_jobs SET lease_until = now() + $3::bigint * interval '1 millisecond'"
+      + " WHERE claimed_by = $1 AND id = ANY($2::text[]) AND state = 'running' RETURNING id, cancel_code, cancel_message";
+  private static final String RELEASE = "SELECT id FROM fetchd_jobs"
+      + " WHERE id = $1 AND claimed_by = $2 AND attempt = $3 AND state = 'running' FOR UPDATE";
+  private static final String EXPIRED = "SELECT id FROM fetchd_jobs WHERE state = 'running' AND lease_until < now()"
+      + " ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED";
+
+  // Settling a job that leaves its replica (released, lease expired): back to the queue, or cancelled if a
+  // cancel was asked for. The deadline stays; items that were running are queued again.
+  private static final String SETTLE_JOBS = "UPDATE fetchd_jobs SET"
+      + " state = CASE WHEN cancel_code IS NULL THEN 'queued' ELSE 'cancelled' END,"
+      + " claimed_by = NULL, lease_until = NULL,"
+      + " started_at = CASE WHEN cancel_code IS NULL THEN NULL ELSE started_at END,"
+      + " finished_at = CASE WHEN cancel_code IS NULL THEN NULL ELSE now() END,"
+      + " error_code = cancel_code, error_message = cancel_message"
+      + " WHERE id = ANY($1::text[]) RETURNING id, state";
+  private static final String SETTLE_ITEMS = "UPDATE fetchd_items i SET"
+      + " state = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE 'queued' END,"
+      + " error_code = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE i.error_code END,"
+      + " error_message = CASE WHEN j.state = 'cancelled' THEN j.error_message ELSE i.error_message END"
+      + " FROM fetchd_jobs j WHERE j.id = ANY($1::text[]) AND i.job_id = j.id"
+      + " AND (i.state = 'running' OR (j.state = 'cancelled' AND i.state = 'queued'))";
+  // progress is recounted from the items, the truth the next replica starts from
+  private static final String RECOUNT = "UPDATE fetchd_jobs j SET progress = c.progress FROM ("
+      + " SELECT job_id, jsonb_build_object('bytes', sum(bytes), 'counts', jsonb_object_agg(kind, states)) AS progress"
+      + " FROM (SELECT job_id, kind, jsonb_object_agg(state, n) AS states, sum(bytes) AS bytes"
+      + "   FROM (SELECT job_id, kind, state, count(*) AS n, sum(bytes) AS bytes FROM fetchd_items"
+      + "     WHERE job_id = ANY($1::text[]) GROUP BY job_id, kind, state) by_state"
+      + "   GROUP BY job_id, kind) by_kind"
+      + " GROUP BY job_id) c WHERE j.id = c.job_id";
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final PgConnectOptions connectOptions;
+  private final String schema;
+  private final PgNotifier.Channels channels;
+  /** The last write of each job with writes in flight: the next one for that job starts after it. */
+  private final Map<String, Future<?>> tails = new ConcurrentHashMap<>();
+
+  private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
+    this.vertx = vertx;
+    this.connectOptions = connectOptions;
+    this.schema = schema;
+    this.channels = PgNotifier.Channels.forSchema(schema);
+    this.pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(poolSize).setName("fetchd-pg"))
+        .connectingTo(connectOptions)
+        .using(vertx)
+        .build();
+  }
+
+  /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */
+  public static PgJobStore create(Vertx vertx, String url, int poolSize) {
+    return create(vertx, url, poolSize, null);
+  }
+
+  /**
+   * A store in {@code schema} (created at {@link #init} if missing; null for the database's default), with
+   * at most {@code poolSize} connections. Notification channels are per schema, so schemas never wake each
+   * other.
+   */
+  public static PgJobStore create(Vertx vertx, String url, int poolSize, String schema) {
+    if (schema != null && !SCHEMA_NAME.matcher(schema).matches()) {
+      throw new IllegalArgumentException("schema must be a lower-case SQL identifier: " + schema);
+    }
+    if (poolSize < 1) {
+      throw new IllegalArgumentException("pool size must be at least 1: " + poolSize);
+    }
+    PgConnectOptions options = PgConnectOptions.fromUri(url)
+        .setCachePreparedStatements(true)
+        .addProperty("application_name", "fetchd")
+        // "already exists, skipping" notices of every start are not worth a warning in the log
+        .addProperty("client_min_messages", "warning");
+    if (schema != null) {
+      options.addProperty("search_path", schema);
+    }
+    return new PgJobStore(vertx, options, poolSize, schema);
+  }
+
+  /** A listener for this store's channels (its own connection); see {@link PgNotifier}. */
+  public PgNotifier notifier() {
+    return new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
+  }
+
+  public PgNotifier.Channels channels() {
+    return channels;
+  }
+
+  /** Creates or migrates the schema (scripts read through executeBlocking; see {@link PgSchema}). */
+  @Override
+  public Future<Void> init() {
+    return PgSchema.migrate(vertx, pool, schema).mapEmpty();
+  }
+
+  /** The schema version now in the database. */
+  public Future<Integer> schemaVersion() {
+    return PgSchema.version(pool);
+  }
+
+  // ---- JobStore --------------------------------------------------------------------------------------
+
+  @Override
+  public Future<Void> insert(Job job, List<Item> items) {
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job))
+            .compose(v -> writeItems(conn, INSERT_ITEMS, items))
+            .compose(v -> job.state() == JobState.QUEUED ? notify(conn, channels.jobs(), "") : Future.succeededFuture()))
+        .recover(PgJobStore::duplicate)
+        .mapEmpty();
+  }
+
+  private static <T> Future<T> duplicate(Throwable err) {
+    if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+      boolean key = pg.getConstraint() != null && pg.getConstraint().contains("idempotency");
+      return Future.failedFuture(new DuplicateJobException(
+          key ? "Idempotency-Key already used by another job" : "duplicate job id", key));
+    }
+    return Future.failedFuture(err);
+  }
+
+  @Override
+  public Future<Job> findByIdempotencyKey(String key) {
+    return one("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs WHERE idempotency_key = $1", Tuple.of(key),
+        PgCodec::job);
+  }
+
+  @Override
+  public Future<Job> get(String id) {
+    return one("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs WHERE id = $1", Tuple.of(id), PgCodec::job);
+  }
+
+  @Override
+  public Future<Page<Job>> list(JobState state, String owner, int limit, String cursor) {
+    long before;
+    try {
+      before = cursor == null ? Long.MAX_VALUE : Cursors.decode("jobs", cursor);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return pool.preparedQuery("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs"
+            + " WHERE seq < $1 AND ($2::text IS NULL OR state = $2) AND ($3::text IS NULL OR owner = $3)"
+            + " ORDER BY seq DESC LIMIT $4")
+        .execute(Tuple.of(before, state == null ? null : state.wire(), owner, limit + 1))
+        .map(rows -> {
+          List<Job> out = new ArrayList<>(Math.min(limit, rows.size()));
+          long last = -1;
+          for (Row r : rows) {
+            if (out.size() == limit) {
+              return new Page<>(out, Cursors.encode("jobs", last));
+            }
+            out.add(PgCodec.job(r));
+            last = r.getLong("seq");
+          }
+          return new Page<>(out, null);
+        });
+  }
+
+  @Override
+  public Future<Void> updateJob(Job job) {
+    return inOrder(job.id(), () -> pool.preparedQuery(UPDATE_JOB).execute(PgCodec.updateJob(job)).mapEmpty());
+  }
+
+  @Override
+  public Future<Void> addItems(List<Item> items) {
+    return byJob(items, (jobId, batch) -> inOrder(jobId, () -> writeItems(pool, ADD_ITEMS, batch)));
+  }
+
+  @Override
+  public Future<Void> updateItems(List<Item> items) {
+    return byJob(items, (jobId, batch) -> inOrder(jobId, () -> writeItems(pool, UPDATE_ITEMS, batch)));
+  }
+
+  @Override
+  public Future<Page<Item>> items(String jobId, ItemState state, int limit, String cursor) {
+    long from;
+    try {
+      from = cursor == null ? 0 : Cursors.decode("items", cursor);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return pool.preparedQuery("SELECT " + PgCodec.ITEM_COLUMNS + " FROM fetchd_items"
+            + " WHERE job_id = $1 AND idx >= $2 AND ($3::text IS NULL OR state = $3) ORDER BY idx LIMIT $4")
+        .execute(Tuple.of(jobId, (int) Math.min(Integer.MAX_VALUE, Math.max(0, from)),
+            state == null ? null : state.wire(), limit + 1))
+        .compose(rows -> {
+          List<Item> out = new ArrayList<>(Math.min(limit, rows.size()));
+          String next = null;
+          for (Row r : rows) {
+            if (out.size() == limit) {
+              next = Cursors.encode("items", out.get(out.size() - 1).index() + 1L);
+              break;
+            }
+            out.add(PgCodec.item(r));
+          }
+          Page<Item> page = new Page<>(out, next);
+          if (!out.isEmpty()) {
+            return Future.succeededFuture(page);
+          }
+          // an empty page: tell an unknown job (null) from a job with nothing to show
+          return exists(jobId).map(found -> found ? page : null);
+        });
+  }
+
+  private Future<Boolean> exists(String jobId) {
+    return pool.preparedQuery("SELECT 1 FROM fetchd_jobs WHERE id = $1").execute(Tuple.of(jobId))
+        .map(rows -> rows.size() > 0);
+  }
+
+  @Override
+  public Future<List<Item>> allItems(String jobId) {
+    return pool.preparedQuery("SELECT " + PgCodec.ITEM_COLUMNS + " FROM fetchd_items WHERE job_id = $1 ORDER BY idx")
+        .execute(Tuple.of(jobId))
+        .map(rows -> {
+          List<Item> out = new ArrayList<>(rows.size());
+          rows.forEach(r -> out.add(PgCodec.item(r)));
+          return out;
+        });
+  }
+
+  @Override
+  public Future<Item> item(String jobId, int index) {
+    return one("SELECT " + PgCodec.ITEM_COLUMNS + " FROM fetchd_items WHERE job_id = $1 AND idx = $2",
+        Tuple.of(jobId, index), PgCodec::item);
+  }
+
+  @Override
+  public Future<List<String>> finishedBefore(Instant cutoff, int max) {
+    return pool.preparedQuery("SELECT id FROM fetchd_jobs WHERE state IN " + TERMINAL
+            + " AND finished_at < $1 ORDER BY finished_at LIMIT $2")
+        .execute(Tuple.of(PgCodec.odt(cutoff), max))
+        .map(PgJobStore::ids);
+  }
+
+  @Override
+  public Future<Void> delete(String jobId) {
+    return inOrder(jobId, () -> pool.preparedQuery("DELETE FROM fetchd_jobs WHERE id = $1").execute(Tuple.of(jobId))
+        .mapEmpty());
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool.close();
+  }
+
+  // ---- JobClaims -------------------------------------------------------------------------------------
+
+  @Override
+  public Future<List<Claimed>> claim(String replica, int max, long leaseMs) {
+    if (max <= 0) {
+      return Future.succeededFuture(List.of());
+    }
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(replica, max, leaseMs)).map(rows -> {
+      List<Row> sorted = new ArrayList<>();
+      rows.forEach(sorted::add);
+      // RETURNING has no order: restore the claim order
+      sorted.sort(Comparator.comparingInt((Row r) -> -r.getInteger("priority")).thenComparingLong(r -> r.getLong("seq")));
+      List<Claimed> out = new ArrayList<>(sorted.size());
+      for (Row r : sorted) {
+        Job job = PgCodec.job(r);
+        out.add(new Claimed(job, new Lease(job.id(), replica, r.getInteger("attempt")),
+            PgCodec.instant(r.getOffsetDateTime("lease_until")), PgCodec.instant(r.getOffsetDateTime("deadline_at"))));
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Future<Renewal> renew(String replica, Collection<String> jobIds, long leaseMs) {
+    if (jobIds.isEmpty()) {
+      return Future.succeededFuture(new Renewal(Set.of(), Map.of()));
+    }
+    return pool.preparedQuery(RENEW).execute(Tuple.of(replica, jobIds.toArray(new String[0]), leaseMs)).map(rows -> {
+      Set<String> held = new HashSet<>();
+      Map<String, JobError> cancel = new HashMap<>();
+      for (Row r : rows) {
+        held.add(r.getString("id"));
+        if (r.getString("cancel_code") != null) {
+          cancel.put(r.getString("id"), new JobError(r.getString("cancel_code"), r.getString("cancel_message")));
+        }
+      }
+      return new Renewal(Set.copyOf(held), Map.copyOf(cancel));
+    });
+  }
+
+  @Override
+  public Future<Boolean> release(Lease lease) {
+    return inOrder(lease.jobId(), () -> pool.withTransaction(conn -> conn.preparedQuery(RELEASE)
+        .execute(Tuple.of(lease.jobId(), lease.replica(), lease.attempt()))
+        .compose(rows -> rows.size() == 0 ? Future.succeededFuture(false)
+            : settle(conn, List.of(lease.jobId())).map(v -> true))));
+  }
+
+  @Override
+  public Future<List<String>> reclaimExpired() {
+    return pool.withTransaction(conn -> conn.preparedQuery(EXPIRED).execute(Tuple.of(RECLAIM_BATCH))
+        .compose(rows -> {
+          List<String> ids = ids(rows);
+          return ids.isEmpty() ? Future.succeededFuture(ids) : settle(conn, ids).map(v -> ids);
+        }));
+  }
+
+  /** Hands locked jobs back to the queue (or cancels them); wakes the replicas if any was queued. */
+  private Future<Void> settle(SqlConnection conn, List<String> ids) {
+    Tuple arg = Tuple.of(ids.toArray(new String[0]));
+    return conn.preparedQuery(SETTLE_JOBS).execute(arg)
+        .compose(jobs -> {
+          boolean requeued = false;
+          for (Row r : jobs) {
+            requeued |= "queued".equals(r.getString("state"));
+          }
+          boolean wake = requeued;
+          return conn.preparedQuery(SETTLE_ITEMS).execute(arg)
+              .compose(v -> conn.preparedQuery(RECOUNT).execute(arg))
+              .compose(v -> wake ? notify(conn, channels.jobs(), "") : Future.succeededFuture());
+        });
+  }
+
+  @Override
+  public Future<Long> countQueued() {
+    return pool.query("SELECT count(*) AS n FROM fetchd_jobs WHERE state = 'queued'").execute()
+        .map(rows -> rows.iterator().next().getLong("n"));
+  }
+
+  @Override
+  public Future<Boolean> updateJob(Lease lease, Job job) {
+    if (!job.id().equals(lease.jobId())) {
+      return Future.failedFuture(new IllegalArgumentException("job " + job.id() + " is not the leased " + lease.jobId()));
+    }
+    if (job.state() == JobState.QUEUED) {
+      return Future.failedFuture(new IllegalArgumentException("a job goes back to the queue through release()"));
+    }
+    Tuple t = PgCodec.updateJob(job).addString(lease.replica()).addInteger(lease.attempt());
+    return inOrder(job.id(), () -> pool.preparedQuery(FENCED_UPDATE_JOB).execute(t).map(rows -> rows.rowCount() == 1));
+  }
+
+  @Override
+  public Future<Boolean> updateItems(Lease lease, List<Item> items) {
+    return fencedItems(lease, FENCED_UPDATE_ITEMS, items);
+  }
+
+  @Override
+  public Future<Boolean> addItems(Lease lease, List<Item> items) {
+    return fencedItems(lease, FENCED_ADD_ITEMS, items);
+  }
+
+  private Future<Boolean> fencedItems(Lease lease, String sql, List<Item> items) {
+    for (Item item : items) {
+      if (!item.jobId().equals(lease.jobId())) {
+        return Future.failedFuture(new IllegalArgumentException(
+            "item of job " + item.jobId() + " written under the lease of " + lease.jobId()));
+      }
+    }
+    Function<SqlClient, Future<Boolean>> write = client -> {
+      List<Future<RowSet<Row>>> parts = new ArrayList<>();
+      for (int from = 0; from < Math.max(1, items.size()); from += CHUNK) {
+        // the fence's parameters follow the item arrays: $18..$20
+        Tuple t = PgCodec.itemArrays(items, from, Math.min(items.size(), from + CHUNK))
+            .addString(lease.jobId()).addString(lease.replica()).addInteger(lease.attempt());
+        parts.add(client.preparedQuery(sql).execute(t));
+      }
+      return Future.all(parts).map(all -> parts.stream()
+          .allMatch(p -> p.result().iterator().next().getLong("fenced") == 1L));
+    };
+    // one chunk is one atomic statement; more share a transaction, whose first fence holds the row lock
+    return inOrder(lease.jobId(), () -> items.size() <= CHUNK ? write.apply(pool)
+        : pool.withTransaction(conn -> write.apply(conn)));
+  }
+
+  @Override
+  public Future<CancelOutcome> requestCancel(String jobId, JobError why) {
+    return inOrder(jobId, () -> pool.withTransaction(conn -> conn.preparedQuery("UPDATE fetchd_jobs"
+            + " SET cancel_code = $2, cancel_message = $3 WHERE id = $1 AND state IN ('queued', 'running') RETURNING state")
+        .execute(Tuple.of(jobId, why.code(), why.message()))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return conn.preparedQuery("SELECT state FROM fetchd_jobs WHERE id = $1").execute(Tuple.of(jobId))
+                .map(r -> r.size() == 0 ? CancelOutcome.UNKNOWN : CancelOutcome.FINISHED);
+          }
+          if ("queued".equals(rows.iterator().next().getString("state"))) {
+            return settle(conn, List.of(jobId)).map(CancelOutcome.CANCELLED);
+          }
+          return notify(conn, channels.cancel(), jobId).map(CancelOutcome.REQUESTED);
+        })));
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------------
+
+  /** Inserts or updates items in statements of {@link #CHUNK}, pipelined on one connection when several. */
+  private static Future<Void> writeItems(SqlClient client, String sql, List<Item> items) {
+    if (items.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<Future<?>> parts = new ArrayList<>();
+    for (int from = 0; from < items.size(); from += CHUNK) {
+      parts.add(client.preparedQuery(sql).execute(PgCodec.itemArrays(items, from, Math.min(items.size(), from + CHUNK))));
+    }
+    return Future.all(parts).mapEmpty();
+  }
+
+  /** Several chunks of one unfenced write go in one transaction so that they apply together or not at all. */
+  private Future<Void> writeItems(Pool pool, String sql, List<Item> items) {
+    return items.size() <= CHUNK ? writeItems((SqlClient) pool, sql, items)
+        : pool.withTransaction(conn -> writeItems((SqlClient) conn, sql, items));
+  }
+
+  private Future<Void> byJob(List<Item> items, java.util.function.BiFunction<String, List<Item>, Future<Void>> write) {
+    Map<String, List<Item>> groups = new LinkedHashMap<>();
+    for (Item item : items) {
+      groups.computeIfAbsent(item.jobId(), k -> new ArrayList<>()).add(item);
+    }
+    List<Future<Void>> all = new ArrayList<>();
+    groups.forEach((jobId, batch) -> all.add(write.apply(jobId, batch)));
+    return Future.all(all).mapEmpty();
+  }
+
+  /**
+   * Runs {@code write} after every earlier write of the same job has completed (whatever its outcome).
+   * The pool would otherwise run two writes of one job on two connections in either order, and a stale
+   * progress update could land after the final one.
+   */
+  private <T> Future<T> inOrder(String jobId, Supplier<Future<T>> write) {
+    Promise<T> done = Promise.promise();
+    Future<T> mine = done.future();
+    Future<?> previous = tails.put(jobId, mine);
+    Future<?> after = previous == null ? Future.succeededFuture() : previous.transform(ar -> Future.succeededFuture());
+    after.onComplete(ar -> {
+      Future<T> f;
+      try {
+        f = write.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onComplete(done);
+    });
+    mine.onComplete(ar -> tails.remove(jobId, mine));
+    return mine;
+  }
+
+  private <T> Future<T> one(String sql, Tuple args, Function<Row, T> map) {
+    return pool.preparedQuery(sql).execute(args).map(rows -> {
+      var it = rows.iterator();
+      return it.hasNext() ? map.apply(it.next()) : null;
+    });
+  }
+
+  private static Future<Void> notify(SqlClient client, String channel, String payload) {
+    return client.preparedQuery("SELECT pg_notify($1, $2)").execute(Tuple.of(channel, payload)).mapEmpty();
+  }
+
+  private static List<String> ids(RowSet<Row> rows) {
+    List<String> out = new ArrayList<>(rows.size());
+    rows.forEach(r -> out.add(r.getString("id")));
+    return out;
+  }
+
+  private static String prefixed(String prefix, String columns) {
+    StringBuilder sb = new StringBuilder();
+    for (String c : columns.split(",")) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      sb.append(prefix).append(c.trim());
+    }
+    return sb.toString();
+  }
+}
