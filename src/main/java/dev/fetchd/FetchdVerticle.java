@@ -2,6 +2,7 @@ package dev.fetchd;
 
 import dev.fetchd.api.ApiRouter;
 import dev.fetchd.config.FetchdConfig;
+import dev.fetchd.crawl.CrawlScope;
 import dev.fetchd.engine.JobEngine;
 import dev.fetchd.fetch.AddressGuard;
 import dev.fetchd.fetch.Fetcher;
@@ -85,6 +86,11 @@ public final class FetchdVerticle extends VerticleBase {
         })
         .compose(v -> store.init())
         .compose(v -> removeOrphans(files))
+        // the public suffix list (domain scope) loads in ~0.3 s on first use: never on the event loop
+        .compose(v -> vertx.executeBlocking(() -> {
+          CrawlScope.warmUp();
+          return null;
+        }, false))
         .compose(v -> engine.start())
         .compose(v -> ApiRouter.create(vertx, config, engine, files, registry, () -> ready))
         .compose(router -> vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))

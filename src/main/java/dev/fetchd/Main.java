@@ -23,11 +23,6 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    if (System.getProperty("org.slf4j.simpleLogger.showDateTime") == null) {
-      System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-      System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSZ");
-      System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
-    }
     Logger log = LoggerFactory.getLogger(Main.class);
     FetchdConfig config;
     try {

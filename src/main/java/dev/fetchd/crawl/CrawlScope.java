@@ -35,10 +35,10 @@ import java.util.regex.PatternSyntaxException;
  * may read at most {@link #MATCH_BUDGET} characters of its input (a backtracking blow-up stops there). A match that
  * runs out of budget counts against the URL: not included, or excluded.
  *
- * <p>Threading: immutable after construction and thread-safe. {@link #allows} is cheap (microseconds; a pathological
- * regex is bounded by the budget, about a millisecond): fine on the event loop. The first use of the public suffix
- * list in the JVM loads it (~0.1-0.3 s, blocking): call {@link #warmUp()} on a worker at start-up, or build the
- * first DOMAIN scope on a worker.
+ * <p>Threading: immutable after construction and thread-safe. {@link #allows} is cheap (about 10 microseconds with a
+ * few patterns; a pathological regex is cut off by the budget after a few milliseconds): fine on the event loop.
+ * The first use of the public suffix list in the JVM loads it (~0.1-0.3 s, blocking): call {@link #warmUp()} on a
+ * worker at start-up, or build the first DOMAIN scope on a worker. HOST and ANY scopes never touch the list.
  */
 public final class CrawlScope {
 
@@ -66,17 +66,18 @@ public final class CrawlScope {
 
   /**
    * A scope relative to several seeds: a URL is in scope if it is in the scope of any of them (one scope object for a
-   * whole job; build one per seed instead if each seed must only lead to its own site).
+   * whole job; build one per seed instead if each seed must only lead to its own site). A seed that is not a usable
+   * http(s) URL ({@link UrlNormalizer#parse} gives null) adds nothing to a HOST or DOMAIN scope (no exception: the
+   * engine need not guard against it).
    *
-   * @throws IllegalArgumentException if a seed is not a usable http(s) URL or a pattern is invalid (validate input
-   *                                  first with {@link #validatePatterns})
+   * @throws IllegalArgumentException if a pattern is invalid (validate input first with {@link #validatePatterns})
    */
   public CrawlScope(CrawlOptions.Scope scope, Collection<String> seedUrls, List<String> include, List<String> exclude) {
     this.scope = scope;
     for (String seed : seedUrls) {
       NormalizedUrl u = UrlNormalizer.parse(seed);
       if (u == null) {
-        throw new IllegalArgumentException("not a usable http(s) URL: " + seed);
+        continue;
       }
       hosts.add(u.hostPort());
       if (scope == CrawlOptions.Scope.DOMAIN) {
@@ -189,6 +190,7 @@ public final class CrawlScope {
     if (host.startsWith("[") || isIpv4(host)) {
       return host;
     }
+    Psl.load();
     EffectiveTldFinder.EffectiveTLD etld = EffectiveTldFinder.getEffectiveTLD(host, false);
     if (etld == null) {
       int last = host.lastIndexOf('.');
@@ -231,6 +233,20 @@ public final class CrawlScope {
       return m.find();
     } catch (BudgetExceeded e) {
       return null;
+    }
+  }
+
+  /**
+   * Loads crawler-commons' public suffix list once, under the JVM's class-initialisation lock: its own lazy singleton
+   * is not safe to publish across threads, this makes every later reader see it complete.
+   */
+  private static final class Psl {
+    static final EffectiveTldFinder INSTANCE = EffectiveTldFinder.getInstance();
+
+    static void load() {
+      if (!INSTANCE.isConfigured()) {
+        throw new IllegalStateException("the public suffix list of crawler-commons did not load");
+      }
     }
   }
 

@@ -21,9 +21,10 @@ import org.jsoup.nodes.Element;
  * Finds the links and assets of an HTML page.
  *
  * <p><b>Blocking and CPU-bound: run it on a worker</b> ({@code vertx.executeBlocking(() -> ..., false)}), never on the
- * event loop. It parses the whole page into a DOM with jsoup: about 0.1-0.3 s and a few times the body's size in memory
- * for a 5 MB page, microseconds for a small one. Stateless and thread-safe: calls may run in parallel. Bodies are parsed
- * up to {@link #MAX_PARSE_BYTES}; the rest is ignored (and {@code truncated} is set).
+ * event loop. It parses the whole page into a DOM with jsoup: about 0.2-0.3 s of CPU (warm JIT; the first page in a JVM
+ * is ~3x slower) and a few times the body's size in memory for a 5 MB page, well under a millisecond for a small one.
+ * Stateless and thread-safe: calls may run in parallel. Bodies are parsed up to {@link #MAX_PARSE_BYTES}; the rest is
+ * ignored (and {@code truncated} is set). It cannot be interrupted: a cancelled job just drops the result.
  *
  * <p>What counts:
  * <ul>

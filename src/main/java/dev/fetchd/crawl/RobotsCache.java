@@ -84,10 +84,12 @@ public final class RobotsCache {
     return e;
   }
 
-  /** Stores rules fetched at {@code nowMs}, for the error TTL if they stand for an unreachable robots.txt, else the
-   * success TTL. */
+  /**
+   * Stores rules fetched at {@code nowMs}: for the error TTL if they stand for an unreachable robots.txt, else for the
+   * success TTL. Replaces any entry for the key.
+   */
   public void put(String key, RobotsRules rules, long nowMs) {
-    put(key, rules, nowMs, rules.unreachable() ? errorTtlMs : successTtlMs);
+    put(key, rules, nowMs, rules != null && rules.unreachable() ? errorTtlMs : successTtlMs);
   }
 
   /** Stores rules with an explicit TTL; replaces any entry for the key. */

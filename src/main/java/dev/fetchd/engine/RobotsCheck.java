@@ -1,7 +1,9 @@
 package dev.fetchd.engine;
 
+import dev.fetchd.crawl.NormalizedUrl;
 import dev.fetchd.crawl.RobotsCache;
 import dev.fetchd.crawl.RobotsRules;
+import dev.fetchd.crawl.UrlNormalizer;
 import dev.fetchd.fetch.FetchRequest;
 import dev.fetchd.fetch.Fetcher;
 import io.vertx.core.Future;
@@ -47,7 +49,8 @@ final class RobotsCheck {
   }
 
   private Future<RobotsRules> fetch(String origin) {
-    String robotsUrl = origin + "/robots.txt";
+    NormalizedUrl parsed = UrlNormalizer.parse(origin);
+    String robotsUrl = parsed != null ? parsed.robotsUrl() : origin + "/robots.txt";
     return fetcher.fetch(FetchRequest.toMemory(robotsUrl, RobotsRules.MAX_PARSE_BYTES + 64 * 1024, FETCH_TIMEOUT_MS))
         .result()
         .compose(r -> {
