@@ -12,6 +12,7 @@ import dev.fetchd.metrics.EventLoopLagProbe;
 import dev.fetchd.metrics.FetchdMetrics;
 import dev.fetchd.store.JobStore;
 import dev.fetchd.store.MemoryJobStore;
+import dev.fetchd.store.PgJobStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -63,7 +64,9 @@ public final class FetchdVerticle extends VerticleBase {
     metrics.gauge("fetchd.event.loop.lag.seconds", "Worst delay of the engine's event loop over the last second",
         lag::lagSeconds);
     FileStore files = new FileStore(vertx, config.dataDir());
-    store = new MemoryJobStore();
+    store = config.store().equals("postgres")
+        ? PgJobStore.create(vertx, config.pgUrl(), config.pgPoolSize(), config.pgSchema().isBlank() ? null : config.pgSchema())
+        : new MemoryJobStore();
     client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout(config.fetchConnectTimeoutMs())
             .setDecompressionSupported(false)
@@ -85,6 +88,7 @@ public final class FetchdVerticle extends VerticleBase {
           }
         })
         .compose(v -> store.init())
+        .compose(v -> startNotifications())
         .compose(v -> removeOrphans(files))
         // the public suffix list (domain scope) loads in ~0.3 s on first use: never on the event loop
         .compose(v -> vertx.executeBlocking(() -> {
@@ -116,10 +120,23 @@ public final class FetchdVerticle extends VerticleBase {
     return engine.shutdown(config.shutdownGraceMs())
         .eventually(() -> {
           lag.stop();
-          return store.close();
+          engine.stopShared();
+          return store instanceof PgJobStore pg ? pg.notifier().close() : Future.succeededFuture();
         })
+        .eventually(() -> store.close())
         .eventually(() -> client.close())
         .onComplete(ar -> log.info("fetchd stopped"));
+  }
+
+  /** With PostgreSQL: new jobs and cancels reach this replica at once through LISTEN/NOTIFY. */
+  private Future<Void> startNotifications() {
+    if (!(store instanceof PgJobStore pg)) {
+      return Future.succeededFuture();
+    }
+    return pg.notifier()
+        .jobQueuedHandler(v -> engine.jobQueuedElsewhere())
+        .cancelHandler(engine::cancelRequestedElsewhere)
+        .start();
   }
 
   /**

@@ -103,7 +103,7 @@ public final class ConfigLoader {
         (int) v.get("fetch.maxConcurrency"), (int) v.get("fetch.connectTimeoutMs"), (int) v.get("fetch.maxRedirects"),
         (long) v.get("fetch.maxRetryAfterMs"), (String) v.get("fetch.userAgent"), (boolean) v.get("allowPrivateNetworks"),
         allowNetworks, (int) v.get("jobs.maxUrls"), (long) v.get("jobs.retentionMs"), (long) v.get("shutdown.graceMs"),
-        limits, store, pgUrl, (long) v.get("leaseMs"), List.copyOf(apiTokens), adminTokens,
+        limits, store, pgUrl, (int) v.get("pg.poolSize"), (String) v.get("pg.schema"), (long) v.get("leaseMs"), List.copyOf(apiTokens), adminTokens,
         (boolean) v.get("metricsPublic"), (long) v.get("crawl.maxCrawlDelayMs"), (int) v.get("crawl.maxLinksPerPage"));
   }
 

@@ -103,7 +103,7 @@ final class ItemTask {
     item.attemptStarted();
     attemptStartNanos = System.nanoTime();
     Limits limits = job.limits();
-    call = job.engine.fetcher.fetch(FetchRequest.toFile(item.url(), item.jobId(), item.index(), limits.maxBytes(),
+    call = job.engine.fetcher.fetch(FetchRequest.toFile(item.url(), job.storedName(item), limits.maxBytes(),
         limits.requestTimeoutMs()));
     // a fetch refused before any I/O completes synchronously; finishing on a later turn keeps the stack flat
     // when thousands of such items are dispatched in one loop
@@ -135,7 +135,7 @@ final class ItemTask {
     }
     if (job.ending()) {
       item.error(job.endingItemError());
-      finish(ItemState.CANCELLED);
+      finish(job.abortedItemState());
       return;
     }
     item.error(new ItemError(r.error(), r.message()));
@@ -184,7 +184,7 @@ final class ItemTask {
   private void aborted() {
     item.error(job.endingItemError() != null ? job.endingItemError()
         : new ItemError(ErrorCode.CANCELLED, "cancelled"));
-    finish(ItemState.CANCELLED);
+    finish(job.abortedItemState());
   }
 
   private void finish(ItemState state) {

@@ -14,6 +14,9 @@ import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobState;
 import dev.fetchd.job.JobType;
 import dev.fetchd.metrics.FetchdMetrics;
+import dev.fetchd.job.Progress;
+import dev.fetchd.store.DuplicateJobException;
+import dev.fetchd.store.JobClaims;
 import dev.fetchd.store.JobStore;
 import dev.fetchd.store.Page;
 import io.vertx.core.Future;
@@ -49,6 +52,9 @@ public final class JobEngine {
   final AsyncSemaphore global;
   final HostLimiter hosts;
   final RobotsCheck robots;
+  /** The shared queue of several replicas (PostgreSQL store); null with the in-memory store. */
+  final JobClaims claims;
+  private final SharedQueue shared;
 
   private final PriorityQueue<Queued> queue = new PriorityQueue<>(
       Comparator.comparingInt((Queued q) -> -q.job.spec().priority()).thenComparingLong(q -> q.seq));
@@ -78,11 +84,14 @@ public final class JobEngine {
     this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
     this.hosts = new HostLimiter(vertx);
     this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
+    this.claims = store instanceof JobClaims c ? c : null;
+    this.shared = claims == null ? null : new SharedQueue(this, claims, config.leaseMs());
     for (JobState s : JobState.values()) {
       jobsByState.put(s, 0);
       metrics.gauge("fetchd.jobs", "Jobs known to this replica, by state", () -> jobsByState.get(s), "state", s.wire());
     }
-    metrics.gauge("fetchd.queue.depth", "Jobs waiting to run", queue::size);
+    metrics.gauge("fetchd.queue.depth", "Jobs waiting to run (all replicas with a shared store)",
+        () -> shared == null ? queue.size() : shared.queuedEverywhere());
     metrics.gauge("fetchd.queue.capacity", "Most jobs that may wait; beyond it POST /jobs answers 429",
         config::queueCapacity);
     metrics.gauge("fetchd.running.jobs", "Jobs running now", running::size);
@@ -98,7 +107,29 @@ public final class JobEngine {
   public Future<Void> start() {
     long every = Math.max(1_000, Math.min(60_000, config.jobsRetentionMs() / 4));
     sweeper = vertx.setPeriodic(every, id -> sweep());
+    if (shared != null) {
+      shared.start();
+    }
     return Future.succeededFuture();
+  }
+
+  /** The name of this replica in the shared queue, or null with the in-memory store. */
+  public String replica() {
+    return shared == null ? null : shared.replica();
+  }
+
+  /** A job was queued somewhere (a notification): claim now rather than at the next poll. */
+  public void jobQueuedElsewhere() {
+    pump();
+  }
+
+  /** A cancel was asked for on another replica (a notification): end the job if it runs here. */
+  public void cancelRequestedElsewhere(String jobId) {
+    RunningJob rj = running.get(jobId);
+    if (rj != null) {
+      rj.end(JobState.CANCELLED, new JobError("cancelled", "cancelled by client"),
+          new ItemError(ErrorCode.CANCELLED, "job cancelled by client"));
+    }
   }
 
   /**
@@ -168,7 +199,8 @@ public final class JobEngine {
         }
         return Future.succeededFuture(new Submission(existing, true));
       }
-      if (queue.size() >= config.queueCapacity()) {
+      return queuedJobs().compose(waiting -> {
+      if (waiting >= config.queueCapacity()) {
         metrics.jobRejected("queue_full");
         return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.QUEUE_FULL,
             "the job queue is full (" + config.queueCapacity() + " jobs waiting)", retryAfterSeconds()));
@@ -182,35 +214,67 @@ public final class JobEngine {
         job.progress().added(kind, ItemState.QUEUED);
       }
       Queued q = new Queued(job, items, ++seq);
-      // reserve the queue slot before the store answers, so concurrent submits cannot overfill it
-      queue.add(q);
-      queuedById.put(job.id(), q);
+      if (shared == null) {
+        // reserve the queue slot before the store answers, so concurrent submits cannot overfill it
+        queue.add(q);
+        queuedById.put(job.id(), q);
+      }
       return store.insert(job, items)
           .onFailure(err -> {
             queue.remove(q);
             queuedById.remove(job.id());
           })
-          .map(v -> {
-            jobsByState.merge(JobState.QUEUED, 1, Integer::sum);
+          .<Submission>map(v -> null)
+          .recover(err -> idempotentRace(err, scopedKey, requestHash))
+          .map(replay -> {
+            if (replay != null) {
+              return replay;
+            }
+            if (shared == null) {
+              // with a shared queue, the replica that claims the job counts it from then on
+              jobsByState.merge(JobState.QUEUED, 1, Integer::sum);
+            }
             metrics.jobSubmitted();
             log.info("job {} queued: {} with {} urls, priority {}", job.id(), spec.type().wire(), items.size(),
                 spec.priority());
             pump();
             return new Submission(job, false);
           });
+      });
     });
   }
 
-  /** The job, or null. */
+  /** Jobs waiting: this engine's queue, or the shared queue of every replica. */
+  private Future<Long> queuedJobs() {
+    return shared == null ? Future.succeededFuture((long) queue.size()) : claims.countQueued();
+  }
+
+  /** Two replicas took the same Idempotency-Key at once: the loser answers with the winner's job. */
+  private Future<Submission> idempotentRace(Throwable err, String key, String requestHash) {
+    if (!(err instanceof DuplicateJobException dup) || !dup.idempotencyKey() || key == null) {
+      return Future.failedFuture(err);
+    }
+    return store.findByIdempotencyKey(key).compose(existing -> existing != null && existing.requestHash().equals(requestHash)
+        ? Future.succeededFuture(new Submission(existing, true))
+        : Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.IDEMPOTENCY_CONFLICT,
+            "Idempotency-Key was already used with a different request body", 0)));
+  }
+
+  /** The job, or null. A job running here is answered live; the store may lag it by a checkpoint. */
   public Future<Job> get(String id) {
-    return store.get(id);
+    RunningJob rj = running.get(id);
+    return rj != null ? Future.succeededFuture(rj.job) : store.get(id);
   }
 
   /** The job once it is terminal, or as it is when {@code waitMs} ran out; null if unknown. */
   public Future<Job> awaitTerminal(String id, long waitMs) {
-    return store.get(id).compose(job -> {
+    return get(id).compose(job -> {
       if (job == null || job.state().isTerminal() || waitMs <= 0) {
         return Future.succeededFuture(job);
+      }
+      if (shared != null && !running.containsKey(id)) {
+        // it runs on another replica (or waits in the shared queue): watch the store
+        return pollUntilTerminal(id, System.currentTimeMillis() + waitMs, job);
       }
       Promise<Job> p = Promise.promise();
       terminalWatchers.computeIfAbsent(id, k -> new ArrayList<>()).add(p);
@@ -226,6 +290,22 @@ public final class JobEngine {
       });
       return p.future().onComplete(x -> vertx.cancelTimer(timer));
     });
+  }
+
+  private Future<Job> pollUntilTerminal(String id, long deadline, Job last) {
+    if (System.currentTimeMillis() >= deadline) {
+      return Future.succeededFuture(last);
+    }
+    Promise<Job> p = Promise.promise();
+    vertx.setTimer(200, t -> get(id).onComplete(ar -> {
+      Job job = ar.succeeded() && ar.result() != null ? ar.result() : last;
+      if (job.state().isTerminal()) {
+        p.complete(job);
+      } else {
+        pollUntilTerminal(id, deadline, job).onComplete(p);
+      }
+    }));
+    return p.future();
   }
 
   public Future<Page<Job>> list(JobState state, String owner, int limit, String cursor) {
@@ -246,6 +326,9 @@ public final class JobEngine {
    * an unknown one as null.
    */
   public Future<Job> cancel(String id) {
+    if (shared != null) {
+      return cancelShared(id);
+    }
     Queued q = queuedById.remove(id);
     if (q != null) {
       queue.remove(q);
@@ -262,27 +345,98 @@ public final class JobEngine {
     return store.get(id);
   }
 
+  /** With several replicas: the store cancels a queued job, or tells the replica that runs it. */
+  private Future<Job> cancelShared(String id) {
+    JobError why = new JobError("cancelled", "cancelled by client");
+    return claims.requestCancel(id, why).compose(outcome -> switch (outcome) {
+      case UNKNOWN -> Future.succeededFuture((Job) null);
+      case CANCELLED, FINISHED -> store.get(id);
+      case REQUESTED -> {
+        log.info("job {} cancel requested", id);
+        cancelRequestedElsewhere(id);
+        yield awaitTerminal(id, CANCEL_WAIT_MS);
+      }
+    });
+  }
+
   // ---- lifecycle -------------------------------------------------------------------------------------
 
   /** Starts queued jobs while running slots are free. */
-  private void pump() {
+  void pump() {
+    if (shared != null) {
+      if (!shuttingDown) {
+        shared.claim(config.maxRunningJobs() - running.size());
+      }
+      return;
+    }
     while (!shuttingDown && running.size() < config.maxRunningJobs() && !queue.isEmpty()) {
       Queued q = queue.poll();
       queuedById.remove(q.job.id());
-      RunningJob rj = new RunningJob(this, q.job);
+      RunningJob rj = new RunningJob(this, q.job, null);
       running.put(q.job.id(), rj);
       transition(q.job, JobState.RUNNING, null);
-      rj.start(q.items);
+      rj.start(q.items, System.currentTimeMillis() + rj.limits().timeoutMs());
     }
   }
 
+  /** A job claimed from the shared queue: already running in the store; load its items and go. */
+  void startClaimed(JobClaims.Claimed claimed) {
+    Job job = claimed.job();
+    RunningJob rj = new RunningJob(this, job, claimed.lease());
+    running.put(job.id(), rj);
+    jobsByState.merge(JobState.RUNNING, 1, Integer::sum);
+    log.info("job {} claimed by {} (attempt {})", job.id(), claimed.lease().replica(), claimed.lease().attempt());
+    store.allItems(job.id()).onComplete(ar -> {
+      if (ar.failed()) {
+        log.error("job {}: cannot load its items; handing it back", job.id(), ar.cause());
+        rj.handBack();
+        rj.start(List.of(), claimed.deadline().toEpochMilli());
+        return;
+      }
+      // progress is recounted from the items: a takeover must not count work twice
+      Progress p = job.progress();
+      for (ItemKind k : ItemKind.values()) {
+        for (ItemState s : ItemState.values()) {
+          p.restore(k, s, 0);
+        }
+      }
+      for (Item item : ar.result()) {
+        p.added(item.kind(), item.state());
+      }
+      rj.start(ar.result(), claimed.deadline().toEpochMilli());
+    });
+  }
+
+  Iterable<RunningJob> runningJobs() {
+    return List.copyOf(running.values());
+  }
+
+  RunningJob runningJob(String id) {
+    return running.get(id);
+  }
+
   void jobFinished(RunningJob rj, JobState state, JobError error) {
-    running.remove(rj.job.id());
-    transition(rj.job, state, error);
-    if (shuttingDown && running.isEmpty() && drained != null) {
-      drained.tryComplete();
-    }
-    pump();
+    // the job leaves "running" only once its last write is done: shutdown waits for that before the store
+    // closes, so a terminal state or a hand-back is never cut off halfway
+    Future<?> lastWrite = switch (rj.endMode()) {
+      case LOST -> {
+        log.warn("job {}: claim lost to another replica; stopped without saving", rj.job.id());
+        yield Future.succeededFuture();
+      }
+      case HAND_BACK -> claims.release(rj.lease).onComplete(ar -> log.info("job {} handed back to the queue{}",
+          rj.job.id(), ar.succeeded() && ar.result() ? "" : " (its claim had already expired)"));
+      case TERMINAL -> transition(rj, state, error);
+    };
+    lastWrite.onComplete(x -> {
+      running.remove(rj.job.id());
+      if (rj.endMode() != RunningJob.EndMode.TERMINAL) {
+        jobsByState.merge(JobState.RUNNING, -1, Integer::sum);
+      }
+      if (shuttingDown && running.isEmpty() && drained != null) {
+        drained.tryComplete();
+      }
+      pump();
+    });
   }
 
   private void cancelQueued(Queued q, JobError why) {
@@ -298,8 +452,16 @@ public final class JobEngine {
     transition(q.job, JobState.CANCELLED, why);
   }
 
+  private Future<Void> transition(RunningJob rj, JobState to, JobError why) {
+    return transition(rj.job, to, why, rj);
+  }
+
+  private Future<Void> transition(Job job, JobState to, JobError why) {
+    return transition(job, to, why, null);
+  }
+
   /** The one place a job changes state: checked against the state table, counted, logged, saved, announced. */
-  private void transition(Job job, JobState to, JobError why) {
+  private Future<Void> transition(Job job, JobState to, JobError why, RunningJob rj) {
     JobState from = job.state();
     job.moveTo(to, Instant.now(), why);
     jobsByState.merge(from, -1, Integer::sum);
@@ -312,7 +474,8 @@ public final class JobEngine {
       log.info("job {} {} -> {}: {} (succeeded {}, failed {})", job.id(), from.wire(), to.wire(), why.message(),
           p.succeeded(), p.failed());
     }
-    store.updateJob(job).onFailure(err -> log.error("job {}: saving state {} failed", job.id(), to.wire(), err));
+    Future<Void> saved = rj != null && rj.lease != null ? rj.saveJob() : store.updateJob(job);
+    saved = saved.onFailure(err -> log.error("job {}: saving state {} failed", job.id(), to.wire(), err));
     fire(job.id(), l -> l.stateChanged(job));
     if (to.isTerminal()) {
       listeners.remove(job.id());
@@ -321,6 +484,7 @@ public final class JobEngine {
         ws.forEach(w -> w.tryComplete(job));
       }
     }
+    return saved;
   }
 
   private void fire(String jobId, java.util.function.Consumer<JobListener> event) {
@@ -368,6 +532,9 @@ public final class JobEngine {
     if (sweeper >= 0) {
       vertx.cancelTimer(sweeper);
     }
+    if (shared != null) {
+      shared.stopClaiming();
+    }
     JobError why = new JobError("shutdown", "the service shut down before the job ran");
     for (Queued q : List.copyOf(queue)) {
       queue.remove(q);
@@ -381,11 +548,23 @@ public final class JobEngine {
     log.info("shutdown: waiting up to {} ms for {} running jobs", graceMs, running.size());
     vertx.setTimer(Math.max(1, graceMs), t -> {
       for (RunningJob rj : List.copyOf(running.values())) {
-        rj.end(JobState.CANCELLED, new JobError("shutdown", "the service shut down before the job finished"),
-            new ItemError(ErrorCode.CANCELLED, "service shut down"));
+        if (shared != null) {
+          // another replica will finish it: hand it back rather than cancel it
+          rj.handBack();
+        } else {
+          rj.end(JobState.CANCELLED, new JobError("shutdown", "the service shut down before the job finished"),
+              new ItemError(ErrorCode.CANCELLED, "service shut down"));
+        }
       }
     });
     return drained.future();
+  }
+
+  /** Stops the shared queue's timers (after shutdown drained the running jobs). */
+  public void stopShared() {
+    if (shared != null) {
+      shared.stop();
+    }
   }
 
   public boolean shuttingDown() {
@@ -403,7 +582,7 @@ public final class JobEngine {
     return queue.size();
   }
 
-  public int runningJobs() {
+  public int runningCount() {
     return running.size();
   }
 

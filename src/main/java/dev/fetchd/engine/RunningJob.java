@@ -10,7 +10,10 @@ import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobState;
 import dev.fetchd.job.JobType;
+import dev.fetchd.files.FileStore;
 import dev.fetchd.job.Limits;
+import dev.fetchd.store.Lease;
+import io.vertx.core.Future;
 import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,12 +30,26 @@ import org.slf4j.LoggerFactory;
  * terminal state, so that every permit is back and every partial file gone by then.
  */
 final class RunningJob {
+  /** How an early end finishes: cancelled or timed out for good; handed back to the queue; or given up. */
+  enum EndMode {
+    /** The job ends in the state it was told (cancelled, timed out). */
+    TERMINAL,
+    /** Shutdown with several replicas: in-flight items go back to queued, the job back to the queue. */
+    HAND_BACK,
+    /** Another replica took the job over: stop, write nothing more, remove the files of unsaved items. */
+    LOST
+  }
+
   final JobEngine engine;
   final Job job;
   final AsyncSemaphore jobPermits;
+  /** This replica's claim on the job; null with the in-memory store, where there is no one to share with. */
+  final Lease lease;
+  private EndMode endMode = EndMode.TERMINAL;
   private final ArrayDeque<Item> pending = new ArrayDeque<>();
   private final Map<Integer, ItemTask> active = new HashMap<>();
   private final List<Item> dirty = new ArrayList<>();
+  private final List<Item> unsaved = new ArrayList<>();
   private JobState ending;
   private JobError endingError;
   private ItemError endingItemError;
@@ -43,17 +60,32 @@ final class RunningJob {
   private boolean again;
   private boolean finished;
 
-  RunningJob(JobEngine engine, Job job) {
+  RunningJob(JobEngine engine, Job job, Lease lease) {
     this.engine = engine;
     this.job = job;
+    this.lease = lease;
     this.jobPermits = new AsyncSemaphore(job.spec().limits().concurrency());
+  }
+
+  /** Where an item's body is stored: names carry the claim's attempt when replicas share the data dir. */
+  String storedName(Item item) {
+    return FileStore.itemFile(job.id(), item.index(), lease == null ? 0 : lease.attempt());
+  }
+
+  EndMode endMode() {
+    return endMode;
+  }
+
+  /** The state an item stopped by an early end takes: queued again when the job is handed back. */
+  ItemState abortedItemState() {
+    return endMode == EndMode.HAND_BACK ? ItemState.QUEUED : ItemState.CANCELLED;
   }
 
   Limits limits() {
     return job.spec().limits();
   }
 
-  void start(List<Item> items) {
+  void start(List<Item> items, long deadlineMs) {
     if (job.type() == JobType.CRAWL) {
       frontier = new CrawlFrontier(job.id(), job.spec().crawl(), items, engine.config.jobsMaxUrls());
     }
@@ -62,7 +94,8 @@ final class RunningJob {
         pending.add(item);
       }
     }
-    deadlineTimer = engine.vertx.setTimer(limits().timeoutMs(), id -> {
+    // the deadline is fixed when the job first starts and holds across a takeover by another replica
+    deadlineTimer = engine.vertx.setTimer(Math.max(1, deadlineMs - System.currentTimeMillis()), id -> {
       deadlineTimer = -1;
       end(JobState.TIMED_OUT, new JobError("timed_out", "job deadline of " + limits().timeoutMs() + " ms passed"),
           new ItemError(ErrorCode.TIMEOUT, "job deadline passed before this item finished"));
@@ -95,6 +128,10 @@ final class RunningJob {
 
   boolean ending() {
     return ending != null;
+  }
+
+  boolean finished() {
+    return finished;
   }
 
   /** Whether this job's fetches must ask robots.txt first. */
@@ -147,7 +184,11 @@ final class RunningJob {
       job.progress().added(item.kind(), ItemState.QUEUED);
       pending.add(item);
     }
-    engine.store.addItems(items);
+    if (lease == null) {
+      engine.store.addItems(items);
+    } else {
+      fenced(engine.claims.addItems(lease, items), List.of());
+    }
     engine.progressChanged(this);
   }
 
@@ -187,7 +228,7 @@ final class RunningJob {
     active.remove(task.item.index());
     if (ending != null) {
       task.item.error(endingItemError);
-      itemMoved(task.item, ItemState.CANCELLED);
+      itemMoved(task.item, abortedItemState());
     } else {
       pending.addFirst(task.item);
     }
@@ -196,15 +237,36 @@ final class RunningJob {
 
   /** Ends the job early: pending items are cancelled, in-flight ones withdrawn or reset. */
   void end(JobState state, JobError error, ItemError itemError) {
+    end(state, error, itemError, EndMode.TERMINAL);
+  }
+
+  /** Stops the job and hands it back to the shared queue (shutdown): nothing is cancelled. */
+  void handBack() {
+    end(JobState.QUEUED, null, new ItemError(ErrorCode.CANCELLED, "handed back at shutdown"), EndMode.HAND_BACK);
+  }
+
+  /** The claim is gone (another replica runs the job now): stop without writing anything more. */
+  void lose() {
+    end(JobState.CANCELLED, new JobError("lost", "another replica took the job over"),
+        new ItemError(ErrorCode.CANCELLED, "claim lost"), EndMode.LOST);
+  }
+
+  private void end(JobState state, JobError error, ItemError itemError, EndMode mode) {
     if (ending != null || finished) {
+      if (mode == EndMode.LOST) {
+        endMode = EndMode.LOST; // a lost claim overrides whatever end was under way: no more writes
+      }
       return;
     }
     ending = state;
     endingError = error;
     endingItemError = itemError;
-    for (Item item : pending) {
-      item.error(itemError);
-      itemMoved(item, ItemState.CANCELLED);
+    endMode = mode;
+    if (mode == EndMode.TERMINAL) {
+      for (Item item : pending) {
+        item.error(itemError);
+        itemMoved(item, ItemState.CANCELLED);
+      }
     }
     pending.clear();
     for (ItemTask task : List.copyOf(active.values())) {
@@ -221,16 +283,75 @@ final class RunningJob {
     if (deadlineTimer >= 0) {
       engine.vertx.cancelTimer(deadlineTimer);
     }
-    flushItems();
-    engine.jobFinished(this, ending == null ? JobState.COMPLETED : ending, endingError);
+    if (endMode == EndMode.LOST) {
+      discardUnsaved();
+      engine.jobFinished(this, null, null);
+      return;
+    }
+    // items first, then the job: a terminal job always has its items saved
+    flushItems().onComplete(x -> {
+      if (endMode == EndMode.LOST) {
+        discardUnsaved();
+        engine.jobFinished(this, null, null);
+      } else {
+        engine.jobFinished(this, ending == null ? JobState.COMPLETED : ending, endingError);
+      }
+    });
   }
 
-  private void flushItems() {
-    if (!dirty.isEmpty()) {
-      List<Item> batch = List.copyOf(dirty);
-      dirty.clear();
-      engine.store.updateItems(batch);
+  /** Saves the items that reached an outcome since the last save, in one batch. */
+  Future<Void> flushItems() {
+    if (dirty.isEmpty() || endMode == EndMode.LOST) {
+      return Future.succeededFuture();
     }
+    List<Item> batch = List.copyOf(dirty);
+    dirty.clear();
+    if (lease == null) {
+      return engine.store.updateItems(batch);
+    }
+    return fenced(engine.claims.updateItems(lease, batch), batch);
+  }
+
+  /** Saves the job itself (state, progress) under this replica's claim. */
+  Future<Void> saveJob() {
+    if (endMode == EndMode.LOST) {
+      return Future.succeededFuture();
+    }
+    return lease == null ? engine.store.updateJob(job) : fenced(engine.claims.updateJob(lease, job), List.of());
+  }
+
+  /** A periodic save of progress while the job runs, so other replicas and restarts see it. */
+  void checkpoint() {
+    if (!finished && endMode != EndMode.LOST) {
+      flushItems().compose(v -> saveJob());
+    }
+  }
+
+  /** A write refused by the fence means the claim is gone: whatever was not saved is not ours to keep. */
+  private Future<Void> fenced(Future<Boolean> write, List<Item> batch) {
+    return write.compose(applied -> {
+      if (!applied) {
+        unsaved.addAll(batch);
+        lose();
+      }
+      return Future.<Void>succeededFuture();
+    }, err -> {
+      // the database is unreachable: keep the outcomes for the next save; the lease decides who owns the job
+      dirty.addAll(0, batch);
+      return Future.failedFuture(err);
+    });
+  }
+
+  /** Files of items that succeeded here but were never saved: the new owner fetches them again. */
+  private void discardUnsaved() {
+    unsaved.addAll(dirty);
+    dirty.clear();
+    for (Item item : unsaved) {
+      if (item.storedFile() != null) {
+        engine.files.deleteStored(item.storedFile());
+      }
+    }
+    unsaved.clear();
   }
 
   /** Host and port: the unit of politeness. */

@@ -213,7 +213,7 @@ public final class FetchCall {
       }
       committing = true;
       cancelTimer();
-      temp.commit(req.jobId(), req.index()).onComplete(c -> {
+      temp.commit(req.storedName()).onComplete(c -> {
         committing = false;
         if (c.succeeded()) {
           finish(new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null));

@@ -112,9 +112,23 @@ public final class FileStore {
     return root;
   }
 
-  /** fsync, then atomic rename into {@code files/<jobId>/<index>}; returns the stored name. */
-  Future<String> commit(Path temp, String jobId, int index) {
-    String name = jobId + "/" + index;
+  /**
+   * The stored name of an item's body: {@code <jobId>/<index>}, and with several replicas
+   * {@code <jobId>/<index>.<attempt>}, so that a replica that lost its claim on a job and comes back can
+   * only ever touch its own file, never the one the new owner wrote.
+   */
+  public static String itemFile(String jobId, int index, int attempt) {
+    return attempt <= 0 ? jobId + "/" + index : jobId + "/" + index + "." + attempt;
+  }
+
+  /** Removes one stored body (written by a claim that turned out stale). */
+  public Future<Void> deleteStored(String name) {
+    Path p = resolve(name);
+    return p == null ? Future.succeededFuture() : delete(p);
+  }
+
+  /** fsync, then atomic rename to {@code files/<name>}; returns the stored name. */
+  Future<String> commit(Path temp, String name) {
     Path target = files.resolve(name).normalize();
     if (!target.startsWith(files)) {
       return Future.failedFuture(new IllegalArgumentException("bad job id"));

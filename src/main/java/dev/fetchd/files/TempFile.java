@@ -59,15 +59,15 @@ public final class TempFile {
 
   /** Closes, syncs and moves the file into place; completes with what was stored. */
   @SuppressWarnings("unchecked")
-  public Future<Stored> commit(String jobId, int index) {
+  public Future<Stored> commit(String name) {
     if (ended != null) {
       return (Future<Stored>) ended;
     }
     String hex = HexFormat.of().formatHex(sha256.digest());
     long size = bytes;
     Future<Stored> f = file.close()
-        .compose(v -> store.commit(path, jobId, index))
-        .map(name -> new Stored(name, size, hex))
+        .compose(v -> store.commit(path, name))
+        .map(stored -> new Stored(stored, size, hex))
         .recover(err -> store.delete(path).transform(x -> Future.failedFuture(err)));
     ended = f;
     return f;

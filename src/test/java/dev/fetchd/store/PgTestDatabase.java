@@ -14,7 +14,7 @@ import org.testcontainers.containers.wait.strategy.Wait;
  * else a throw-away postgres:16 container when a Docker engine runs, else the test is skipped with a
  * message saying how to run it. Each test class works in a schema of its own, dropped and made afresh.
  */
-final class PgTestDatabase {
+public final class PgTestDatabase {
   static final String ENV = "FETCHD_TEST_PG_URL";
   private static String url;
   private static GenericContainer<?> container;
@@ -22,7 +22,7 @@ final class PgTestDatabase {
   private PgTestDatabase() {
   }
 
-  static synchronized String url() {
+  public static synchronized String url() {
     if (url != null) {
       return url;
     }
@@ -52,7 +52,7 @@ final class PgTestDatabase {
   }
 
   /** Drops {@code schema} with everything in it, so that a run starts from nothing. */
-  static void dropSchema(Vertx vertx, String schema) {
+  public static void dropSchema(Vertx vertx, String schema) {
     PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(url())
         .addProperty("client_min_messages", "warning")).await();
     try {
