@@ -39,6 +39,8 @@ public final class FetchCall {
   private final Set<String> visited = new HashSet<>();
   private HttpClientRequest current;
   private TempFile temp;
+  /** The temp file being created, so that an attempt ending meanwhile still waits for its removal. */
+  private Future<TempFile> opening;
   private long timer = -1;
   private boolean done;
   private boolean committing;
@@ -167,16 +169,16 @@ public final class FetchCall {
     }
     // hold the body back while the temp file opens
     response.pause();
-    f.files.createTemp().onComplete(ar -> {
+    opening = f.files.createTemp();
+    opening.onComplete(ar -> {
       if (ar.failed()) {
         finish(fileError(ar.cause()));
         return;
       }
-      temp = ar.result();
       if (done) {
-        temp.discard();
-        return;
+        return; // finish() discards it
       }
+      temp = ar.result();
       stream(response, declared);
     });
   }
@@ -313,6 +315,14 @@ public final class FetchCall {
     // the item is reported only once its partial file is gone
     if (temp != null) {
       temp.discard().onComplete(x -> result.complete(r));
+    } else if (opening != null) {
+      opening.onComplete(ar -> {
+        if (ar.succeeded()) {
+          ar.result().discard().onComplete(x -> result.complete(r));
+        } else {
+          result.complete(r);
+        }
+      });
     } else {
       result.complete(r);
     }
