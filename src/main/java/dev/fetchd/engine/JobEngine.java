@@ -393,6 +393,20 @@ public final class JobEngine {
         rj.start(List.of(), claimed.deadline().toEpochMilli());
         return;
       }
+      if (claimed.lease().attempt() > 1) {
+        // a takeover: the previous replica may have stored bodies it never got to save; they are nobody's
+        java.util.Set<String> referenced = new java.util.HashSet<>();
+        ar.result().forEach(i -> {
+          if (i.storedFile() != null) {
+            referenced.add(i.storedFile());
+          }
+        });
+        files.removeUnreferenced(job.id(), referenced, claimed.lease().attempt()).onSuccess(n -> {
+          if (n > 0) {
+            log.info("job {}: removed {} bodies its previous replica stored but never saved", job.id(), n);
+          }
+        });
+      }
       // progress is recounted from the items: a takeover must not count work twice
       Progress p = job.progress();
       for (ItemKind k : ItemKind.values()) {

@@ -121,6 +121,34 @@ public final class FileStore {
     return attempt <= 0 ? jobId + "/" + index : jobId + "/" + index + "." + attempt;
   }
 
+  /**
+   * Removes the files of a job that no item points to: bodies a replica stored before it died, without
+   * having saved the item. Returns how many were removed.
+   */
+  public Future<Integer> removeUnreferenced(String jobId, java.util.Set<String> referenced, int currentAttempt) {
+    Path dir = files.resolve(jobId).normalize();
+    if (!dir.startsWith(files) || dir.equals(files)) {
+      return Future.failedFuture(new IllegalArgumentException("bad job id"));
+    }
+    return blocking(() -> {
+      if (!Files.isDirectory(dir)) {
+        return 0;
+      }
+      int removed = 0;
+      try (Stream<Path> s = Files.list(dir)) {
+        for (Path f : s.toList()) {
+          String name = f.getFileName().toString();
+          // the current claim's own files are being written right now: never touch them
+          if (!referenced.contains(jobId + "/" + name) && !name.endsWith("." + currentAttempt)) {
+            Files.deleteIfExists(f);
+            removed++;
+          }
+        }
+      }
+      return removed;
+    });
+  }
+
   /** Removes one stored body (written by a claim that turned out stale). */
   public Future<Void> deleteStored(String name) {
     Path p = resolve(name);
