@@ -157,7 +157,9 @@ class MultiReplicaTest {
       try (Stream<Path> parts = Files.walk(data)) {
         assertThat(parts.filter(p -> p.toString().endsWith(".part"))).isEmpty();
       }
-      // the frozen replica came back, lost its claims, wrote nothing over the new owners' work
+      // the jobs of the dead and the frozen replica were taken over; the frozen one, back, gave up its claims
+      String logs = Files.readString(steady.log()) + Files.readString(frozen.log());
+      assertThat(logs).contains("took back");
       assertThat(Files.readString(frozen.log())).doesNotContain("Exception in thread");
       for (Replica r : List.of(frozen, steady)) {
         JsonObject metrics = new JsonObject().put("text", send(HttpRequest.newBuilder(URI.create(r.base() + "/metrics"))).body());
