@@ -81,7 +81,7 @@ public final class FetchdVerticle extends VerticleBase {
     Fetcher fetcher = new Fetcher(vertx, client, files, guard, config.fetchMaxRedirects(), config.fetchMaxRetryAfterMs(),
         config.fetchUserAgent());
     engine = new JobEngine(vertx, config, store, fetcher, files, metrics);
-    return files.init()
+    return files.init(config.store().equals("postgres"), 3_600_000)
         .onSuccess(removed -> {
           if (removed > 0) {
             log.info("removed {} partial files left by an earlier run", removed);

@@ -401,6 +401,7 @@ public final class JobEngine {
             referenced.add(i.storedFile());
           }
         });
+        files.removeStaleTemps(job.id(), claimed.lease().attempt());
         files.removeUnreferenced(job.id(), referenced, claimed.lease().attempt()).onSuccess(n -> {
           if (n > 0) {
             log.info("job {}: removed {} bodies its previous replica stored but never saved", job.id(), n);

@@ -169,7 +169,7 @@ public final class FetchCall {
     }
     // hold the body back while the temp file opens
     response.pause();
-    opening = f.files.createTemp();
+    opening = f.files.createTemp(req.storedName());
     opening.onComplete(ar -> {
       if (ar.failed()) {
         finish(fileError(ar.cause()));

@@ -36,16 +36,43 @@ public final class FileStore {
     this.workers = vertx.createSharedWorkerExecutor("fetchd-files", 8);
   }
 
-  /** Creates the folders and removes partial files a previous run left behind. */
-  public Future<Integer> init() {
+  /**
+   * Creates the folders and removes partial files a previous run left behind. With a data dir shared by
+   * several replicas, only partial files idle for longer than {@code sharedIdleMs} are removed: the others
+   * may be bodies another replica is writing right now (a takeover removes those of a dead replica's job).
+   */
+  public Future<Integer> init(boolean shared, long sharedIdleMs) {
     return blocking(() -> {
       Files.createDirectories(tmp);
       Files.createDirectories(files);
+      long cutoff = System.currentTimeMillis() - sharedIdleMs;
       int removed = 0;
       try (DirectoryStream<Path> parts = Files.newDirectoryStream(tmp, "*.part")) {
         for (Path p : parts) {
-          Files.deleteIfExists(p);
-          removed++;
+          if (!shared || Files.getLastModifiedTime(p).toMillis() < cutoff) {
+            Files.deleteIfExists(p);
+            removed++;
+          }
+        }
+      }
+      return removed;
+    });
+  }
+
+  /**
+   * Removes the partial files of a job written under an earlier claim (a replica that died mid-body).
+   * Temp names are {@code <jobId>.<index>.<attempt>.<random>.part}.
+   */
+  public Future<Integer> removeStaleTemps(String jobId, int currentAttempt) {
+    return blocking(() -> {
+      int removed = 0;
+      try (DirectoryStream<Path> parts = Files.newDirectoryStream(tmp, jobId + ".*.part")) {
+        for (Path p : parts) {
+          String[] seg = p.getFileName().toString().split("\\.");
+          if (seg.length >= 4 && !seg[2].equals(Integer.toString(currentAttempt))) {
+            Files.deleteIfExists(p);
+            removed++;
+          }
         }
       }
       return removed;
@@ -61,9 +88,15 @@ public final class FileStore {
     });
   }
 
-  /** Opens a new temp file for one body. */
-  public Future<TempFile> createTemp() {
-    Path path = tmp.resolve(UUID.randomUUID() + ".part");
+  /**
+   * Opens a new temp file for the body to be stored as {@code storedName} ({@code <jobId>/<index>[.<attempt>]}):
+   * named {@code <jobId>.<index>.<attempt>.<random>.part}, so a takeover can find a dead replica's leftovers.
+   */
+  public Future<TempFile> createTemp(String storedName) {
+    String[] parts = storedName.split("/", 2);
+    String[] indexAttempt = parts.length == 2 ? parts[1].split("\\.", 2) : new String[] {"x"};
+    String prefix = parts[0] + "." + indexAttempt[0] + "." + (indexAttempt.length == 2 ? indexAttempt[1] : "0");
+    Path path = tmp.resolve(prefix + "." + UUID.randomUUID() + ".part");
     // The file is created before Vert.x opens it: Vert.x's file resolver looks a missing file up in its
     // classpath cache, which a JVM shutdown hook deletes, and opens during the graceful shutdown would fail.
     return blocking(() -> Files.createFile(path))
