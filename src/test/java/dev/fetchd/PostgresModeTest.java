@@ -105,6 +105,13 @@ class PostgresModeTest {
       // the file is read back through the replica that did not fetch it (shared data dir)
       assertThat(b.getBytes("/jobs/" + done + "/items/0/content").body()).isEqualTo(TargetServer.body("shared", 64));
 
+      // an event stream opened on B follows a job that A runs, to its end
+      String followed = a.submitDownload(List.of(target.url("/bytes/followed?size=10&delay=1500")), null).getString("id");
+      java.net.http.HttpResponse<String> stream = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(b.baseUrl() + "/jobs/" + followed + "/events"))
+              .timeout(Duration.ofSeconds(30)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(stream.body()).contains("event: state\ndata: {\"state\":\"completed\"}");
+
       String stalled = a.submitDownload(List.of(target.url("/stall?shared=1")), null).getString("id");
       RunningService.await("claimed", Duration.ofSeconds(10),
           () -> b.get("/jobs/" + stalled).json().getString("state").equals("running"));

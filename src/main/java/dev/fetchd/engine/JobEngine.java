@@ -138,6 +138,9 @@ public final class JobEngine {
    */
   public Runnable follow(String jobId, JobListener listener) {
     listeners.computeIfAbsent(jobId, k -> new ArrayList<>()).add(listener);
+    if (shared != null && !running.containsKey(jobId)) {
+      watchRemote(jobId, null);
+    }
     return () -> {
       List<JobListener> ls = listeners.get(jobId);
       if (ls != null) {
@@ -147,6 +150,40 @@ public final class JobEngine {
         }
       }
     };
+  }
+
+  /**
+   * A followed job that runs on another replica (or still waits in the shared queue): its progress and
+   * state come from the store, read every second while someone follows it. Item events are only sent by
+   * the replica that runs the job.
+   */
+  private void watchRemote(String jobId, String lastSeen) {
+    vertx.setTimer(1_000, t -> {
+      if (!listeners.containsKey(jobId) || running.containsKey(jobId)) {
+        return; // nobody follows any more, or it now runs here and reports itself
+      }
+      store.get(jobId).onComplete(ar -> {
+        Job job = ar.succeeded() ? ar.result() : null;
+        if (job == null) {
+          watchRemote(jobId, lastSeen);
+          return;
+        }
+        var pr = job.progress();
+        String seen = job.state() + "/" + pr.total() + "/" + pr.succeeded() + "/" + pr.failed() + "/" + pr.skipped()
+            + "/" + pr.cancelled() + "/" + pr.bytes();
+        boolean stateChanged = lastSeen == null || !lastSeen.startsWith(job.state() + "/");
+        if (stateChanged && lastSeen != null || job.state().isTerminal()) {
+          fire(jobId, l -> l.stateChanged(job));
+        } else if (!seen.equals(lastSeen)) {
+          fire(jobId, l -> l.progressed(job));
+        }
+        if (job.state().isTerminal()) {
+          listeners.remove(jobId);
+        } else {
+          watchRemote(jobId, seen);
+        }
+      });
+    });
   }
 
   boolean followed(String jobId) {
