@@ -68,6 +68,34 @@ class CancelAndTimeoutTest {
   }
 
   @Test
+  void cancellingAJobWithAThousandWaitersReleasesEverythingWithoutDeepRecursion() {
+    try (RunningService fetchd = RunningService.start(Map.of("fetch.maxConcurrency", 8))) {
+      List<String> urls = new ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        urls.add(target.url("/stall?w=" + i));
+      }
+      // a second job on another "host" (localhost) waits behind the same global permits
+      List<String> others = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        others.add("http://localhost:" + target.port() + "/stall?o=" + i);
+      }
+      JsonObject limits = new JsonObject().put("concurrency", 1000).put("perHostConcurrency", 256);
+      String big = fetchd.submitDownload(urls, limits).getString("id");
+      String other = fetchd.submitDownload(others, limits).getString("id");
+      RunningService.await("global permits taken and many waiters", Duration.ofSeconds(20),
+          () -> fetchd.metric("fetchd_fetch_permits_in_use") == 8 && fetchd.metric("fetchd_fetch_waiters") > 200);
+
+      RunningService.Response r = fetchd.delete("/jobs/" + big);
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.json().getString("state")).isEqualTo("cancelled");
+      assertThat(fetchd.delete("/jobs/" + other).json().getString("state")).isEqualTo("cancelled");
+      RunningService.await("permits back", Duration.ofSeconds(10), () -> fetchd.metric("fetchd_fetch_permits_in_use") == 0);
+      assertThat(fetchd.metric("fetchd_fetch_waiters")).isZero();
+      assertThat(fetchd.metric("fetchd_host_permits_waiters")).isZero();
+    }
+  }
+
+  @Test
   void cancellingAQueuedJobEndsItAtOnceWithoutAnyRequest() {
     try (RunningService fetchd = RunningService.start(Map.of("maxRunningJobs", 1))) {
       String blocker = fetchd.submitDownload(List.of(target.url("/stall")), null).getString("id");

@@ -21,6 +21,8 @@ final class TokenAuth implements Handler<RoutingContext> {
   /** Who is calling: an owner fingerprint (null without tokens) and whether it may see every job. */
   record Caller(String owner, boolean admin) {
     static final Caller OPEN = new Caller(null, true);
+    /** An unauthenticated request to a public endpoint: sees no job at all. */
+    static final Caller NOBODY = new Caller("", false);
 
     boolean sees(String jobOwner) {
       return admin || owner == null || owner.equals(jobOwner);
@@ -47,13 +49,16 @@ final class TokenAuth implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String path = ctx.request().path();
     if (tokens.isEmpty()) {
       ctx.put(CALLER, Caller.OPEN);
       ctx.next();
       return;
     }
-    if (path.startsWith("/health/") || (metricsPublic && path.equals("/metrics"))) {
+    // the path the router matches on (dot segments and %2e resolved), compared exactly: "/health/../jobs"
+    // must not pass as a health check
+    String path = ctx.normalizedPath();
+    if (path.equals("/health/live") || path.equals("/health/ready") || (metricsPublic && path.equals("/metrics"))) {
+      ctx.put(CALLER, Caller.NOBODY);
       ctx.next();
       return;
     }
@@ -78,9 +83,10 @@ final class TokenAuth implements Handler<RoutingContext> {
     ctx.next();
   }
 
+  /** The caller of a request; fails closed: a request that did not pass this handler sees nothing. */
   static Caller caller(RoutingContext ctx) {
     Caller c = ctx.get(CALLER);
-    return c == null ? Caller.OPEN : c;
+    return c == null ? Caller.NOBODY : c;
   }
 
   private static Known known(String token, boolean admin) {

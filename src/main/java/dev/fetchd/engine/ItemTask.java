@@ -22,7 +22,7 @@ final class ItemTask {
   private static final long BACKOFF_BASE_MS = 500;
   private static final long BACKOFF_MAX_MS = 30_000;
 
-  private enum Stage { ROBOTS, HOST, GLOBAL, FETCH, BACKOFF, DONE }
+  private enum Stage { ROBOTS, HOST, GLOBAL, FETCH, BACKOFF, ABORTING, DONE }
 
   private final RunningJob job;
   final Item item;
@@ -79,7 +79,7 @@ final class ItemTask {
     }
     permits.holdsHost = true;
     if (job.ending()) {
-      aborted();
+      abortLater();
       return;
     }
     stage = Stage.GLOBAL;
@@ -94,7 +94,7 @@ final class ItemTask {
     }
     permits.holdsGlobal = true;
     if (job.ending()) {
-      aborted();
+      abortLater();
       return;
     }
     stage = Stage.FETCH;
@@ -176,8 +176,18 @@ final class ItemTask {
         backoffTimer = -1;
         aborted();
       }
-      case DONE -> { }
+      case ABORTING, DONE -> { }
     }
+  }
+
+  /**
+   * A permit arrived for a job that is ending. It is given back on the next turn of the loop, not now: a
+   * release hands the permit to the next waiter at once, and if that waiter's job is ending too, giving it
+   * back at once would nest one call deeper per waiter (thousands of them when a big job is cancelled).
+   */
+  private void abortLater() {
+    stage = Stage.ABORTING;
+    job.engine.vertx.runOnContext(v -> aborted());
   }
 
   /** The wait was withdrawn or the job ended before the fetch started. */

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +65,21 @@ class AuthTest {
       String a = fetchd.post("/jobs", body, "Idempotency-Key", "k", "Authorization", "Bearer " + ALICE).json().getString("id");
       String b = fetchd.post("/jobs", body, "Idempotency-Key", "k", "Authorization", "Bearer " + BOB).json().getString("id");
       assertThat(a).isNotEqualTo(b);
+    }
+  }
+
+  @Test
+  void dotSegmentsCannotSneakPastTheTokenCheck() throws Exception {
+    try (RunningService fetchd = RunningService.start(Map.of("apiTokens", ALICE))) {
+      int port = java.net.URI.create(fetchd.baseUrl()).getPort();
+      for (String path : List.of("/health/../jobs", "/health/%2e%2e/jobs", "/metrics/../jobs", "/health/live/../../jobs")) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+          s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream())).readLine();
+          assertThat(status).as(path).startsWith("HTTP/1.1 401");
+        }
+      }
     }
   }
 
