@@ -151,6 +151,22 @@ class CrawlJobsTest {
   }
 
   @Test
+  void anUnreachableOrBlockedSiteFailsWithItsRealReasonNotAsRobots() {
+    try (RunningService fetchd = RunningService.start(Map.of("allowPrivateNetworks", false))) {
+      String id = crawl(fetchd, "http://10.0.0.1/", new JsonObject());
+      fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+      JsonObject item = fetchd.items(id).get(0);
+      assertThat(item.getString("state")).isEqualTo("failed");
+      assertThat(item.getJsonObject("error").getString("code")).isEqualTo("blocked_address");
+    }
+    try (RunningService fetchd = RunningService.start()) {
+      String id = crawl(fetchd, "http://127.0.0.1:1/", new JsonObject());
+      fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+      assertThat(fetchd.items(id).get(0).getJsonObject("error").getString("code")).isEqualTo("connect_failed");
+    }
+  }
+
+  @Test
   void nonHtmlPagesAreStoredButNotParsed() {
     try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
       target.page("/n/data.txt", "text/plain", "<a href='/n/not-a-link'>x</a>");

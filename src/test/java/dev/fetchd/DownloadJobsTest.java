@@ -100,6 +100,15 @@ class DownloadJobsTest {
   }
 
   @Test
+  void aRedirectLocationWithASpaceIsFollowedAsBrowsersDo() {
+    JsonObject job = fetchd.submitDownload(List.of(target.url("/status/302?location=/bytes/a%20b?size=7")), null);
+    fetchd.awaitTerminal(job.getString("id"), Duration.ofSeconds(20));
+    JsonObject item = fetchd.items(job.getString("id")).get(0);
+    assertThat(item.getString("state")).as(item.encode()).isEqualTo("succeeded");
+    assertThat(item.getString("finalUrl")).endsWith("/bytes/a%20b?size=7");
+  }
+
+  @Test
   void itemsPageWithACursorAndFilterByState() {
     List<String> urls = new ArrayList<>();
     for (int i = 0; i < 25; i++) {

@@ -55,7 +55,18 @@ final class CrawlFrontier {
     pages--;
   }
 
-  /** The new items for what a page links to: in scope, not seen before, within the budgets. */
+  /**
+   * Keeps the links in scope. Runs on a worker, with the extraction: include/exclude are the client's
+   * regular expressions, and thousands of links times a bad pattern must not stall the event loop. Reads
+   * only the immutable scope, so it is safe off the loop.
+   */
+  ExtractedLinks inScope(ExtractedLinks links) {
+    return new ExtractedLinks(links.pages().stream().filter(scope::allows).toList(),
+        links.assets().stream().filter(scope::allows).toList(), links.html(), links.nofollow(), links.noindex(),
+        links.truncated());
+  }
+
+  /** The new items for what a page links to (already filtered by {@link #inScope}): unseen, within budgets. */
   List<Item> accept(Item page, String pageUrl, ExtractedLinks links) {
     List<Item> out = new ArrayList<>();
     if (options.assets()) {
@@ -63,7 +74,7 @@ final class CrawlFrontier {
         if (nextIndex >= maxItems) {
           break;
         }
-        if (scope.allows(url) && seen.add(url)) {
+        if (seen.add(url)) {
           out.add(new Item(jobId, nextIndex++, ItemKind.ASSET, url, page.depth() + 1, pageUrl));
         }
       }
@@ -73,7 +84,7 @@ final class CrawlFrontier {
         if (pages >= options.maxPages() || nextIndex >= maxItems) {
           break;
         }
-        if (scope.allows(url) && seen.add(url)) {
+        if (seen.add(url)) {
           pages++;
           out.add(new Item(jobId, nextIndex++, ItemKind.PAGE, url, page.depth() + 1, pageUrl));
         }

@@ -55,7 +55,9 @@ final class ItemTask {
       }
       RobotsRules rules = ar.result();
       if (!rules.allowed(item.url())) {
-        item.error(new ItemError(ErrorCode.ROBOTS, "disallowed by robots.txt"));
+        item.error(new ItemError(ErrorCode.ROBOTS, rules.unreachable()
+            ? "robots.txt is unreachable (5xx or no answer): the site is not crawled for a while (RFC 9309)"
+            : "disallowed by robots.txt"));
         job.skippedByRobots(item);
         finish(ItemState.SKIPPED);
         return;

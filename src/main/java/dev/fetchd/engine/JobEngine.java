@@ -67,6 +67,7 @@ public final class JobEngine {
   private long progressTimer = -1;
   private long seq;
   private long sweeper = -1;
+  private boolean sweeping;
   private boolean shuttingDown;
   private Promise<Void> drained;
 
@@ -329,6 +330,21 @@ public final class JobEngine {
     });
   }
 
+  /**
+   * A job left this replica without ending (handed back, or taken over): whoever follows it now follows
+   * it through the store, and long-polls answer with where it stands.
+   */
+  private void followElsewhere(Job job) {
+    if (listeners.containsKey(job.id())) {
+      watchRemote(job.id(), null);
+    }
+    List<Promise<Job>> ws = terminalWatchers.remove(job.id());
+    if (ws != null) {
+      ws.forEach(w -> store.get(job.id()).onComplete(ar -> w.tryComplete(ar.succeeded() && ar.result() != null
+          ? ar.result() : job)));
+    }
+  }
+
   private Future<Job> pollUntilTerminal(String id, long deadline, Job last) {
     if (System.currentTimeMillis() >= deadline) {
       return Future.succeededFuture(last);
@@ -419,6 +435,11 @@ public final class JobEngine {
   /** A job claimed from the shared queue: already running in the store; load its items and go. */
   void startClaimed(JobClaims.Claimed claimed) {
     Job job = claimed.job();
+    RunningJob stale = running.get(job.id());
+    if (stale != null) {
+      // this replica stalled past its own lease and claimed the job again: the old run is not ours any more
+      stale.lose();
+    }
     RunningJob rj = new RunningJob(this, job, claimed.lease());
     running.put(job.id(), rj);
     jobsByState.merge(JobState.RUNNING, 1, Integer::sum);
@@ -480,9 +501,11 @@ public final class JobEngine {
       case TERMINAL -> transition(rj, state, error);
     };
     lastWrite.onComplete(x -> {
-      running.remove(rj.job.id());
+      // remove this run only: a newer claim of the same job may already be running here
+      running.remove(rj.job.id(), rj);
       if (rj.endMode() != RunningJob.EndMode.TERMINAL) {
         jobsByState.merge(JobState.RUNNING, -1, Integer::sum);
+        followElsewhere(rj.job);
       }
       if (shuttingDown && running.isEmpty() && drained != null) {
         drained.tryComplete();
@@ -556,19 +579,33 @@ public final class JobEngine {
   /** Removes finished jobs, their items and files once they are older than the retention time. */
   private void sweep() {
     hosts.evictIdle();
+    if (sweeping) {
+      return; // the previous round is still deleting
+    }
+    sweeping = true;
     Instant cutoff = Instant.now().minusMillis(config.jobsRetentionMs());
-    store.finishedBefore(cutoff, 500).onSuccess(ids -> {
+    store.finishedBefore(cutoff, 500).compose(ids -> {
+      Future<Void> chain = Future.succeededFuture();
       for (String id : ids) {
-        store.get(id).compose(job -> files.deleteJob(id).compose(v -> store.delete(id)).map(v -> job))
+        chain = chain.compose(v -> store.get(id)
+            .compose(job -> files.deleteJob(id).compose(x -> store.delete(id)).map(x -> job))
             .onSuccess(job -> {
               if (job != null) {
-                jobsByState.merge(job.state(), -1, Integer::sum);
+                if (shared == null) {
+                  // with a shared store this replica counts only what it ran, not what it purges
+                  jobsByState.merge(job.state(), -1, Integer::sum);
+                }
                 log.info("job {} removed after retention", id);
               }
             })
-            .onFailure(err -> log.warn("job {}: retention cleanup failed", id, err));
+            .<Void>mapEmpty()
+            .recover(err -> {
+              log.warn("job {}: retention cleanup failed", id, err);
+              return Future.succeededFuture();
+            }));
       }
-    });
+      return chain;
+    }).onComplete(x -> sweeping = false);
   }
 
   /**

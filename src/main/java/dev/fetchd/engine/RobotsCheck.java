@@ -6,7 +6,9 @@ import dev.fetchd.crawl.RobotsRules;
 import dev.fetchd.crawl.UrlNormalizer;
 import dev.fetchd.fetch.FetchRequest;
 import dev.fetchd.fetch.Fetcher;
+import dev.fetchd.job.ErrorCode;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,6 +30,8 @@ final class RobotsCheck {
   private final String userAgent;
   private final RobotsCache cache = new RobotsCache();
   private final Map<String, Future<RobotsRules>> inFlight = new HashMap<>();
+  /** Allow-all for a host that cannot be reached: the page fetch then reports the real error. */
+  private static final RobotsRules UNREACHABLE_HOST = RobotsRules.parse(new byte[0], "text/plain", "http://unreachable.invalid/robots.txt", "fetchd");
 
   RobotsCheck(Vertx vertx, Fetcher fetcher, String userAgent) {
     this.vertx = vertx;
@@ -45,7 +49,16 @@ final class RobotsCheck {
     if (cached != null) {
       return Future.succeededFuture(cached);
     }
-    return inFlight.computeIfAbsent(origin, this::fetch);
+    Future<RobotsRules> pending = inFlight.get(origin);
+    if (pending == null) {
+      // not computeIfAbsent: the fetch may complete synchronously (a refused address) and its cleanup
+      // must find the entry already in place
+      Promise<RobotsRules> p = Promise.promise();
+      inFlight.put(origin, p.future());
+      fetch(origin).onComplete(p);
+      pending = p.future();
+    }
+    return pending;
   }
 
   private Future<RobotsRules> fetch(String origin) {
@@ -61,6 +74,11 @@ final class RobotsCheck {
           if (r.status() != null && (r.status() < 200 || r.status() >= 300)) {
             return Future.succeededFuture(RobotsRules.forStatus(r.status()));
           }
+          if (r.error() == ErrorCode.BLOCKED_ADDRESS || r.error() == ErrorCode.CONNECT_FAILED) {
+            // the site cannot be reached at all: let each page fail with that reason rather than pass it
+            // off as a robots.txt verdict (for a short while only, like any unreachable robots.txt)
+            return Future.succeededFuture(UNREACHABLE_HOST);
+          }
           // no answer at all (or a body too large to be a robots.txt): unreachable, so disallow for a while
           log.info("robots.txt of {} unreachable ({}): disallowing for now", origin, r.error().wire());
           return Future.succeededFuture(RobotsRules.disallowAll());
@@ -68,7 +86,12 @@ final class RobotsCheck {
         .recover(err -> Future.succeededFuture(RobotsRules.disallowAll()))
         .onComplete(ar -> {
           inFlight.remove(origin);
-          cache.put(origin, ar.result(), now());
+          RobotsRules rules = ar.result();
+          if (rules == UNREACHABLE_HOST) {
+            cache.put(origin, rules, now(), RobotsCache.DEFAULT_ERROR_TTL_MS);
+          } else {
+            cache.put(origin, rules, now());
+          }
         });
   }
 

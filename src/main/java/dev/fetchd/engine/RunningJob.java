@@ -163,7 +163,8 @@ final class RunningJob {
     String type = item.contentType();
     int maxLinks = engine.config.crawlMaxLinksPerPage();
     expanding++;
-    engine.vertx.executeBlocking(() -> LinkExtractor.extract(file, type, base, maxLinks), false)
+    CrawlFrontier f = frontier;
+    engine.vertx.executeBlocking(() -> f.inScope(LinkExtractor.extract(file, type, base, maxLinks)), false)
         .onComplete(ar -> {
           expanding--;
           if (ar.succeeded() && ending == null) {
@@ -333,6 +334,9 @@ final class RunningJob {
       if (!applied) {
         unsaved.addAll(batch);
         lose();
+        if (finished) {
+          discardUnsaved(); // the run already ended: nothing else will clean up after this write
+        }
       }
       return Future.<Void>succeededFuture();
     }, err -> {

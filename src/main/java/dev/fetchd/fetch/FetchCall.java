@@ -251,7 +251,7 @@ public final class FetchCall {
   private void redirect(HttpClientResponse response, String location, String scheme, int hops) {
     String next;
     try {
-      next = URI.create(url).resolve(location.trim()).normalize().toString();
+      next = URI.create(url).resolve(encodeIllegal(location.trim())).normalize().toString();
     } catch (IllegalArgumentException e) {
       finish(FetchResult.failure(ErrorCode.INVALID_RESPONSE, "bad redirect Location: " + location, false));
       return;
@@ -274,6 +274,24 @@ public final class FetchCall {
       current = null;
       hop(target, hops + 1);
     });
+  }
+
+  /**
+   * Percent-encodes what browsers tolerate in a Location but a URI may not hold: spaces, non-ASCII (as
+   * UTF-8), quotes and the like. Existing escapes and reserved characters are kept as they are.
+   */
+  static String encodeIllegal(String location) {
+    StringBuilder sb = new StringBuilder(location.length());
+    for (byte b : location.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      int c = b & 0xff;
+      if (c <= 0x20 || c >= 0x7f || "\"<>\\^`{|}".indexOf(c) >= 0) {
+        sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      } else {
+        sb.append((char) c);
+      }
+    }
+    return sb.toString();
   }
 
   /** Reads and drops a small body so the connection can be reused; a large or unknown one is cut. */
