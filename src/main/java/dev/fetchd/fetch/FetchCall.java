@@ -32,6 +32,8 @@ import javax.net.ssl.SSLException;
  */
 public final class FetchCall {
   private static final int MAX_STATUS_BODY_DRAIN = 64 * 1024;
+  /** Bodies up to this size (with a Content-Length) are gathered in memory and stored in one step. */
+  static final int SMALL_BODY = 64 * 1024;
 
   private final Fetcher f;
   private final FetchRequest req;
@@ -164,7 +166,14 @@ public final class FetchCall {
       return;
     }
     if (req.inMemory()) {
-      toMemory(response, declared);
+      toMemory(response, declared, body -> finish(new FetchResult(null, null, false, -1, url, status, contentType,
+          null, body)));
+      return;
+    }
+    if (declared != null && declared <= SMALL_BODY) {
+      // a small body with a known length: gather it, then write, fsync and rename it in one worker call
+      // instead of a round trip per step
+      toMemory(response, declared, this::storeSmall);
       return;
     }
     // hold the body back while the temp file opens
@@ -228,7 +237,17 @@ public final class FetchCall {
   }
 
   /** A small document: collected in memory, capped at maxBytes like any body. */
-  private void toMemory(HttpClientResponse response, Long declared) {
+  private void storeSmall(Buffer body) {
+    committing = true;
+    cancelTimer();
+    f.files.storeWhole(body, req.storedName()).onComplete(c -> {
+      committing = false;
+      finish(c.succeeded() ? new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null)
+          : fileError(c.cause()));
+    });
+  }
+
+  private void toMemory(HttpClientResponse response, Long declared, java.util.function.Consumer<Buffer> onBody) {
     Buffer body = Buffer.buffer();
     response.exceptionHandler(err -> finish(classify(err, true, declared)));
     response.handler(chunk -> {
@@ -242,9 +261,15 @@ public final class FetchCall {
       body.appendBuffer(chunk);
     });
     response.endHandler(v -> {
-      if (!done) {
-        finish(new FetchResult(null, null, false, -1, url, status, contentType, null, body));
+      if (done) {
+        return;
       }
+      if (declared != null && body.length() < declared) {
+        finish(FetchResult.failure(ErrorCode.TRUNCATED, "body ended after " + body.length() + " of " + declared
+            + " bytes", true));
+        return;
+      }
+      onBody.accept(body);
     });
   }
 

@@ -93,10 +93,7 @@ public final class FileStore {
    * named {@code <jobId>.<index>.<attempt>.<random>.part}, so a takeover can find a dead replica's leftovers.
    */
   public Future<TempFile> createTemp(String storedName) {
-    String[] parts = storedName.split("/", 2);
-    String[] indexAttempt = parts.length == 2 ? parts[1].split("\\.", 2) : new String[] {"x"};
-    String prefix = parts[0] + "." + indexAttempt[0] + "." + (indexAttempt.length == 2 ? indexAttempt[1] : "0");
-    Path path = tmp.resolve(prefix + "." + UUID.randomUUID() + ".part");
+    Path path = tmp.resolve(tempPrefix(storedName) + "." + UUID.randomUUID() + ".part");
     // The file is created before Vert.x opens it: Vert.x's file resolver looks a missing file up in its
     // classpath cache, which a JVM shutdown hook deletes, and opens during the graceful shutdown would fail.
     return blocking(() -> Files.createFile(path))
@@ -180,6 +177,48 @@ public final class FileStore {
       }
       return removed;
     });
+  }
+
+  /**
+   * Stores a small body already in memory: temp file, write, fsync, atomic rename and sha256, all in one
+   * worker call. The temp file keeps the guarantee that a reader never sees half a body.
+   */
+  public Future<TempFile.Stored> storeWhole(io.vertx.core.buffer.Buffer body, String name) {
+    Path target = resolve(name);
+    if (target == null) {
+      return Future.failedFuture(new IllegalArgumentException("bad stored name"));
+    }
+    byte[] bytes = body.getBytes();
+    Path temp = tmp.resolve(tempPrefix(name) + "." + UUID.randomUUID() + ".part");
+    return blocking(() -> {
+      try {
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+          while (buf.hasRemaining()) {
+            ch.write(buf);
+          }
+          ch.force(true);
+        }
+        Files.createDirectories(target.getParent());
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException | RuntimeException e) {
+        Files.deleteIfExists(temp);
+        throw e;
+      }
+      try {
+        String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        return new TempFile.Stored(name, bytes.length, hex);
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  /** {@code <jobId>/<index>[.<attempt>]} -> {@code <jobId>.<index>.<attempt>}: what temp names start with. */
+  private static String tempPrefix(String storedName) {
+    String[] parts = storedName.split("/", 2);
+    String[] indexAttempt = parts.length == 2 ? parts[1].split("\\.", 2) : new String[] {"x"};
+    return parts[0] + "." + indexAttempt[0] + "." + (indexAttempt.length == 2 ? indexAttempt[1] : "0");
   }
 
   /** Removes one stored body (written by a claim that turned out stale). */
