@@ -63,7 +63,7 @@ public final class FetchdVerticle extends VerticleBase {
     lag = new EventLoopLagProbe(vertx);
     metrics.gauge("fetchd.event.loop.lag.seconds", "Worst delay of the engine's event loop over the last second",
         lag::lagSeconds);
-    FileStore files = new FileStore(vertx, config.dataDir());
+    FileStore files = new FileStore(vertx, config.dataDir(), config.fsyncBodies());
     store = config.store().equals("postgres")
         ? PgJobStore.create(vertx, config.pgUrl(), config.pgPoolSize(), config.pgSchema().isBlank() ? null : config.pgSchema())
         : new MemoryJobStore();

@@ -213,8 +213,8 @@ final class JobSpecParser {
       }
     }
     return new Limits(
-        (int) number(l.getValue("concurrency"), "/limits/concurrency", d.concurrency(), 1, 1000, errors),
-        (int) number(l.getValue("perHostConcurrency"), "/limits/perHostConcurrency", d.perHostConcurrency(), 1, 256, errors),
+        (int) number(l.getValue("concurrency"), "/limits/concurrency", d.concurrency(), 1, 10_000, errors),
+        (int) number(l.getValue("perHostConcurrency"), "/limits/perHostConcurrency", d.perHostConcurrency(), 1, 1000, errors),
         number(l.getValue("perHostDelayMs"), "/limits/perHostDelayMs", d.perHostDelayMs(), 0, 60_000, errors),
         number(l.getValue("requestTimeoutMs"), "/limits/requestTimeoutMs", d.requestTimeoutMs(), 100, 3_600_000, errors),
         number(l.getValue("timeoutMs"), "/limits/timeoutMs", d.timeoutMs(), 1_000, 604_800_000, errors),

@@ -33,6 +33,7 @@ public record FetchdConfig(
     List<String> apiTokens,
     List<String> adminTokens,
     boolean metricsPublic,
+    String filesFsync,
     long crawlMaxCrawlDelayMs,
     int crawlMaxLinksPerPage) {
 
@@ -55,8 +56,8 @@ public record FetchdConfig(
       Setting.integer("jobs.maxUrls", 100_000, 1, 10_000_000),
       Setting.longValue("jobs.retentionMs", 86_400_000L, 1_000, 365L * 86_400_000L),
       Setting.longValue("shutdown.graceMs", 30_000, 0, 3_600_000),
-      Setting.integer("limits.concurrency", 8, 1, 1000),
-      Setting.integer("limits.perHostConcurrency", 4, 1, 256),
+      Setting.integer("limits.concurrency", 8, 1, 10_000),
+      Setting.integer("limits.perHostConcurrency", 4, 1, 1000),
       Setting.longValue("limits.perHostDelayMs", 0, 0, 60_000),
       Setting.longValue("limits.requestTimeoutMs", 30_000, 100, 3_600_000),
       Setting.longValue("limits.timeoutMs", 3_600_000, 1_000, 604_800_000),
@@ -71,8 +72,18 @@ public record FetchdConfig(
       Setting.string("apiTokensFile", ""),
       Setting.string("adminTokens", ""),
       Setting.bool("metricsPublic", true),
+      Setting.choice("files.fsync", "auto", "auto", "always", "never"),
       Setting.longValue("crawl.maxCrawlDelayMs", 10_000, 0, 600_000),
       Setting.integer("crawl.maxLinksPerPage", 5_000, 1, 100_000));
+
+  /**
+   * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where
+   * a succeeded item outlives a crash and its file must too; not with the in-memory store, where a crash
+   * loses the job and its files are removed at the next start anyway.
+   */
+  public boolean fsyncBodies() {
+    return filesFsync.equals("always") || filesFsync.equals("auto") && store.equals("postgres");
+  }
 
   /** True when requests must carry a bearer token. */
   public boolean authEnabled() {

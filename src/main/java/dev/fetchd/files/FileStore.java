@@ -28,8 +28,12 @@ public final class FileStore {
   private final Path files;
   private final WorkerExecutor workers;
 
-  public FileStore(Vertx vertx, Path dataDir) {
+  private final boolean fsync;
+
+  /** @param fsync whether bodies are fsynced before the rename that puts them in place */
+  public FileStore(Vertx vertx, Path dataDir, boolean fsync) {
     this.vertx = vertx;
+    this.fsync = fsync;
     this.root = dataDir.toAbsolutePath().normalize();
     this.tmp = root.resolve("tmp");
     this.files = root.resolve("files");
@@ -197,7 +201,9 @@ public final class FileStore {
           while (buf.hasRemaining()) {
             ch.write(buf);
           }
-          ch.force(true);
+          if (fsync) {
+            ch.force(true);
+          }
         }
         Files.createDirectories(target.getParent());
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -234,8 +240,10 @@ public final class FileStore {
       return Future.failedFuture(new IllegalArgumentException("bad job id"));
     }
     return blocking(() -> {
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ch.force(true);
+      if (fsync) {
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+          ch.force(true);
+        }
       }
       Files.createDirectories(target.getParent());
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
