@@ -164,9 +164,13 @@ public final class JobEngine {
         return; // nobody follows any more, or it now runs here and reports itself
       }
       store.get(jobId).onComplete(ar -> {
-        Job job = ar.succeeded() ? ar.result() : null;
+        if (ar.failed()) {
+          watchRemote(jobId, lastSeen); // the store is unreachable for now: try again
+          return;
+        }
+        Job job = ar.result();
         if (job == null) {
-          watchRemote(jobId, lastSeen);
+          listeners.remove(jobId); // removed meanwhile (retention): nothing more will happen to it
           return;
         }
         var pr = job.progress();
