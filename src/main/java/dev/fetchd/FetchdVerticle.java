@@ -5,6 +5,7 @@ import dev.fetchd.config.FetchdConfig;
 import dev.fetchd.crawl.CrawlScope;
 import dev.fetchd.engine.JobEngine;
 import dev.fetchd.fetch.AddressGuard;
+import dev.fetchd.fetch.CachingResolver;
 import dev.fetchd.fetch.Fetcher;
 import dev.fetchd.fetch.Resolver;
 import dev.fetchd.files.FileStore;
@@ -173,8 +174,9 @@ public final class FetchdVerticle extends VerticleBase {
       return resolverOverride;
     }
     dnsWorkers = vertx.createSharedWorkerExecutor("fetchd-dns", 8, 10, TimeUnit.SECONDS);
-    return host -> dnsWorkers.<List<InetAddress>>executeBlocking(
+    Resolver system = host -> dnsWorkers.<List<InetAddress>>executeBlocking(
             () -> Arrays.asList(InetAddress.getAllByName(host)), false)
         .timeout(5, TimeUnit.SECONDS);
+    return new CachingResolver(system, 30_000, 10_000);
   }
 }
