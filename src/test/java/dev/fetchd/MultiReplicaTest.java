@@ -119,8 +119,21 @@ class MultiReplicaTest {
       // mid-run: kill one replica outright, freeze another past its lease
       awaitCompleted(steady, JOBS / 6, Duration.ofSeconds(60));
       killed.process().destroyForcibly();
+      Matcher name = Pattern.compile("replica (\\S+) sharing the job queue").matcher(Files.readString(frozen.log()));
+      assertThat(name.find()).isTrue();
+      String frozenReplica = name.group(1);
       signal(frozen.process(), "STOP");
-      Thread.sleep(4_500); // three leases: the frozen replica's claims expire and are taken over
+      // frozen until every job it held has been taken over by another replica (its leases ran out)
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      long heldWhenFrozen = countRunningClaims(vertx, frozenReplica);
+      assertThat(heldWhenFrozen).as("the frozen replica was running jobs").isPositive();
+      long held;
+      do {
+        held = countRunningClaims(vertx, frozenReplica);
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("the frozen replica's jobs were not taken over: " + held + " still held");
+        }
+      } while (held > 0);
       signal(frozen.process(), "CONT");
 
       awaitCompleted(steady, JOBS, Duration.ofSeconds(180));
@@ -184,6 +197,18 @@ class MultiReplicaTest {
         }
       }
       vertx.close().await();
+    }
+  }
+
+  /** Running jobs a replica still holds a claim on (polled with a short pause; the caller has a deadline). */
+  private static long countRunningClaims(Vertx vertx, String replica) throws Exception {
+    Thread.sleep(100);
+    PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(PgTestDatabase.url())).await();
+    try {
+      return conn.preparedQuery("SELECT count(*) FROM " + SCHEMA + ".fetchd_jobs WHERE state = 'running' AND claimed_by = $1")
+          .execute(io.vertx.sqlclient.Tuple.of(replica)).await().iterator().next().getLong(0);
+    } finally {
+      conn.close().await();
     }
   }
 
