@@ -1,14 +1,12 @@
 package dev.fetchd.api;
 
-import dev.fetchd.job.CrawlOptions;
 import dev.fetchd.job.Item;
 import dev.fetchd.job.ItemKind;
 import dev.fetchd.job.ItemState;
 import dev.fetchd.job.Job;
 import dev.fetchd.job.JobSpec;
-import dev.fetchd.job.Limits;
 import dev.fetchd.job.Progress;
-import io.vertx.core.json.JsonArray;
+import dev.fetchd.store.SpecJson;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.TreeMap;
@@ -68,35 +66,7 @@ public final class JobViews {
 
   /** The spec as accepted, with the URL list replaced by its count: a poll must stay small. */
   public static JsonObject spec(JobSpec spec) {
-    return new JsonObject()
-        .put("type", spec.type().wire())
-        .put("urlCount", spec.urls().size())
-        .put("limits", limits(spec.limits()))
-        .put("crawl", spec.crawl() == null ? null : crawl(spec.crawl()))
-        .put("priority", spec.priority())
-        .put("labels", new JsonObject(new TreeMap<>(spec.labels())));
-  }
-
-  public static JsonObject limits(Limits l) {
-    return new JsonObject()
-        .put("concurrency", l.concurrency())
-        .put("perHostConcurrency", l.perHostConcurrency())
-        .put("perHostDelayMs", l.perHostDelayMs())
-        .put("requestTimeoutMs", l.requestTimeoutMs())
-        .put("timeoutMs", l.timeoutMs())
-        .put("maxBytes", l.maxBytes())
-        .put("retries", l.retries());
-  }
-
-  public static JsonObject crawl(CrawlOptions c) {
-    return new JsonObject()
-        .put("maxDepth", c.maxDepth())
-        .put("maxPages", c.maxPages())
-        .put("scope", c.scope().wire())
-        .put("include", new JsonArray(c.include()))
-        .put("exclude", new JsonArray(c.exclude()))
-        .put("assets", c.assets())
-        .put("robots", c.robots());
+    return SpecJson.encode(spec);
   }
 
   public static JsonObject item(Item item) {

@@ -32,7 +32,7 @@ public final class HostLimiter {
 
   /** A future that completes when the caller may start one request to {@code host}. */
   public Future<Void> acquire(String host, int maxInFlight, long delayMs) {
-    Host h = hosts.computeIfAbsent(host, Host::new);
+    Host h = hosts.computeIfAbsent(host, k -> new Host());
     long now = nowMs();
     if (h.waiters.isEmpty() && h.inFlight < maxInFlight && now >= h.lastStartMs + delayMs) {
       h.start(now);
@@ -126,15 +126,10 @@ public final class HostLimiter {
   }
 
   private static final class Host {
-    final String name;
     final LinkedHashMap<Future<Void>, Waiter> waiters = new LinkedHashMap<>();
     int inFlight;
     long lastStartMs = Long.MIN_VALUE / 2;
     long timer = -1;
-
-    Host(String name) {
-      this.name = name;
-    }
 
     void start(long now) {
       inFlight++;

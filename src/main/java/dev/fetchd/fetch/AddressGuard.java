@@ -1,7 +1,6 @@
 package dev.fetchd.fetch;
 
 import io.vertx.core.Future;
-import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -45,10 +44,6 @@ public final class AddressGuard {
     public boolean allowed() {
       return refusal == null;
     }
-  }
-
-  public boolean allowsEverything() {
-    return allowAll;
   }
 
   /**
@@ -134,9 +129,5 @@ public final class AddressGuard {
       }
     }
     return b;
-  }
-
-  static boolean isV4(InetAddress a) {
-    return a instanceof Inet4Address;
   }
 }

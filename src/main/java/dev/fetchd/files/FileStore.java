@@ -130,18 +130,6 @@ public final class FileStore {
     });
   }
 
-  /** Counts {@code .part} files now present (tests and health checks use it). */
-  public Future<Long> partialFiles() {
-    return blocking(() -> {
-      if (!Files.isDirectory(tmp)) {
-        return 0L;
-      }
-      try (Stream<Path> s = Files.list(tmp)) {
-        return s.filter(p -> p.getFileName().toString().endsWith(".part")).count();
-      }
-    });
-  }
-
   public Path root() {
     return root;
   }

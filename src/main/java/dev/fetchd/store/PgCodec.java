@@ -1,6 +1,5 @@
 package dev.fetchd.store;
 
-import dev.fetchd.job.CrawlOptions;
 import dev.fetchd.job.ErrorCode;
 import dev.fetchd.job.Item;
 import dev.fetchd.job.ItemError;
@@ -10,17 +9,13 @@ import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobState;
-import dev.fetchd.job.JobType;
-import dev.fetchd.job.Limits;
 import dev.fetchd.job.Progress;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,34 +43,7 @@ final class PgCodec {
   // ---- jobs ------------------------------------------------------------------------------------------
 
   static JsonObject specJson(JobSpec spec) {
-    Limits l = spec.limits();
-    JsonObject limits = new JsonObject()
-        .put("concurrency", l.concurrency())
-        .put("perHostConcurrency", l.perHostConcurrency())
-        .put("perHostDelayMs", l.perHostDelayMs())
-        .put("requestTimeoutMs", l.requestTimeoutMs())
-        .put("timeoutMs", l.timeoutMs())
-        .put("maxBytes", l.maxBytes())
-        .put("retries", l.retries());
-    JsonObject crawl = null;
-    if (spec.crawl() != null) {
-      CrawlOptions c = spec.crawl();
-      crawl = new JsonObject()
-          .put("maxDepth", c.maxDepth())
-          .put("maxPages", c.maxPages())
-          .put("scope", c.scope().wire())
-          .put("include", new JsonArray(c.include()))
-          .put("exclude", new JsonArray(c.exclude()))
-          .put("assets", c.assets())
-          .put("robots", c.robots());
-    }
-    return new JsonObject()
-        .put("type", spec.type().wire())
-        .put("urlCount", spec.urls().size())
-        .put("limits", limits)
-        .put("crawl", crawl)
-        .put("priority", spec.priority())
-        .put("labels", labelsJson(spec.labels()));
+    return SpecJson.encode(spec);
   }
 
   static JsonObject labelsJson(Map<String, String> labels) {
@@ -87,26 +55,9 @@ final class PgCodec {
    * the URLs are the items, and a job of 50,000 URLs must not load them on every read.
    */
   static JobSpec spec(JsonObject j) {
-    JsonObject l = j.getJsonObject("limits");
-    Limits limits = new Limits(l.getInteger("concurrency"), l.getInteger("perHostConcurrency"),
-        l.getLong("perHostDelayMs"), l.getLong("requestTimeoutMs"), l.getLong("timeoutMs"), l.getLong("maxBytes"),
-        l.getInteger("retries"));
-    CrawlOptions crawl = null;
-    JsonObject c = j.getJsonObject("crawl");
-    if (c != null) {
-      crawl = new CrawlOptions(c.getInteger("maxDepth"), c.getInteger("maxPages"),
-          CrawlOptions.Scope.valueOf(c.getString("scope").toUpperCase()), strings(c.getJsonArray("include")),
-          strings(c.getJsonArray("exclude")), c.getBoolean("assets"), c.getBoolean("robots"));
-    }
-    Map<String, String> labels = new HashMap<>();
-    j.getJsonObject("labels", new JsonObject()).forEach(e -> labels.put(e.getKey(), String.valueOf(e.getValue())));
-    List<String> urls = Collections.nCopies(j.getInteger("urlCount"), PgJobStore.URL_NOT_LOADED);
-    return new JobSpec(JobType.fromWire(j.getString("type")), urls, limits, crawl, j.getInteger("priority"), labels);
+    return SpecJson.decode(j, PgJobStore.URL_NOT_LOADED);
   }
 
-  private static List<String> strings(JsonArray a) {
-    return a == null ? List.of() : a.stream().map(String::valueOf).toList();
-  }
 
   static Job job(Row r) {
     Job job = new Job(r.getString("id"), spec(r.getJsonObject("spec")), instant(r.getOffsetDateTime("created_at")),
