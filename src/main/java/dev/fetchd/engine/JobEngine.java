@@ -546,14 +546,31 @@ public final class JobEngine {
     jobsByState.merge(from, -1, Integer::sum);
     jobsByState.merge(to, 1, Integer::sum);
     var p = job.progress();
-    if (why == null) {
-      log.info("job {} {} -> {} (succeeded {}, failed {}, bytes {})", job.id(), from.wire(), to.wire(),
-          p.succeeded(), p.failed(), p.bytes());
+    Runnable logged = () -> {
+      if (why == null) {
+        log.info("job {} {} -> {} (succeeded {}, failed {}, bytes {})", job.id(), from.wire(), to.wire(),
+            p.succeeded(), p.failed(), p.bytes());
+      } else {
+        log.info("job {} {} -> {}: {} (succeeded {}, failed {})", job.id(), from.wire(), to.wire(), why.message(),
+            p.succeeded(), p.failed());
+      }
+    };
+    Future<Void> saved;
+    if (rj != null && rj.lease != null) {
+      // with a shared store the change is only real once the fenced write took it: a replica that lost its
+      // claim must not report a completion the new owner will report too
+      saved = rj.saveJob().onComplete(ar -> {
+        if (rj.endMode() == RunningJob.EndMode.LOST) {
+          log.warn("job {}: {} -> {} not saved: the claim was lost to another replica", job.id(), from.wire(),
+              to.wire());
+        } else {
+          logged.run();
+        }
+      });
     } else {
-      log.info("job {} {} -> {}: {} (succeeded {}, failed {})", job.id(), from.wire(), to.wire(), why.message(),
-          p.succeeded(), p.failed());
+      logged.run();
+      saved = store.updateJob(job);
     }
-    Future<Void> saved = rj != null && rj.lease != null ? rj.saveJob() : store.updateJob(job);
     saved = saved.onFailure(err -> log.error("job {}: saving state {} failed", job.id(), to.wire(), err));
     fire(job.id(), l -> l.stateChanged(job));
     if (to.isTerminal()) {
@@ -671,19 +688,7 @@ public final class JobEngine {
 
   // ---- read-outs for metrics and tests ----------------------------------------------------------------
 
-  public int queueDepth() {
-    return queue.size();
-  }
-
   public int runningCount() {
     return running.size();
-  }
-
-  public AsyncSemaphore globalPermits() {
-    return global;
-  }
-
-  public HostLimiter hostLimiter() {
-    return hosts;
   }
 }

@@ -281,6 +281,25 @@ public final class RunningService implements AutoCloseable {
     return Double.NaN;
   }
 
+  /** The sum of every sample of a metric whose labels include these (e.g. heap used over all pools). */
+  public double metricSum(String name, String... labels) {
+    String text = get("/metrics").body();
+    Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*\\})?\\s+(\\S+)$", Pattern.MULTILINE);
+    Matcher m = line.matcher(text);
+    double sum = 0;
+    while (m.find()) {
+      String labelText = m.group(1) == null ? "" : m.group(1);
+      boolean all = true;
+      for (int i = 0; i + 1 < labels.length; i += 2) {
+        all &= labelText.contains(labels[i] + "=\"" + labels[i + 1] + "\"");
+      }
+      if (all) {
+        sum += Double.parseDouble(m.group(2));
+      }
+    }
+    return sum;
+  }
+
   /** {@code .part} files under the data dir: none may survive a finished job. */
   public long partialFiles() {
     try (Stream<Path> s = Files.walk(dataDir)) {
