@@ -35,7 +35,15 @@ public record FetchdConfig(
     boolean metricsPublic,
     String filesFsync,
     long crawlMaxCrawlDelayMs,
-    int crawlMaxLinksPerPage) {
+    int crawlMaxLinksPerPage,
+    String httpHost,
+    long httpIdleTimeoutMs,
+    long httpHeaderTimeoutMs,
+    int httpMaxConnections,
+    int jobsMaxAttempts,
+    long crawlParseMemoryBytes,
+    long crawlMaxParseBytes,
+    int crawlParseThreads) {
 
   private static final long GIB = 1L << 30;
 
@@ -74,7 +82,17 @@ public record FetchdConfig(
       Setting.bool("metricsPublic", true),
       Setting.choice("files.fsync", "auto", "auto", "always", "never"),
       Setting.longValue("crawl.maxCrawlDelayMs", 10_000, 0, 600_000),
-      Setting.integer("crawl.maxLinksPerPage", 5_000, 1, 100_000));
+      Setting.integer("crawl.maxLinksPerPage", 5_000, 1, 100_000),
+      Setting.string("http.host", "0.0.0.0"),
+      Setting.longValue("http.idleTimeoutMs", 60_000, 100, 3_600_000),
+      Setting.longValue("http.headerTimeoutMs", 10_000, 100, 600_000),
+      Setting.integer("http.maxConnections", 10_000, 1, 1_000_000),
+      Setting.integer("jobs.maxAttempts", 3, 1, 100),
+      // 0: sized from the heap at start (an eighth of it)
+      Setting.longValue("crawl.parseMemoryBytes", 0, 0, 64 * GIB),
+      Setting.longValue("crawl.maxParseBytes", 8L << 20, 1024, 1 * GIB),
+      // 0: one per core
+      Setting.integer("crawl.parseThreads", 0, 0, 256));
 
   /**
    * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where
