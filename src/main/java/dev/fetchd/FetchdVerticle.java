@@ -11,7 +11,7 @@ import dev.fetchd.fetch.Resolver;
 import dev.fetchd.files.FileStore;
 import dev.fetchd.metrics.EventLoopLagProbe;
 import dev.fetchd.metrics.FetchdMetrics;
-import dev.fetchd.store.JobStore;
+import dev.fetchd.store.JobDriver;
 import dev.fetchd.store.MemoryJobStore;
 import dev.fetchd.store.PgJobStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -41,7 +41,7 @@ public final class FetchdVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final Resolver resolverOverride;
   private JobEngine engine;
-  private JobStore store;
+  private JobDriver store;
   private HttpClientAgent client;
   private HttpServer server;
   private EventLoopLagProbe lag;
@@ -89,7 +89,6 @@ public final class FetchdVerticle extends VerticleBase {
           }
         })
         .compose(v -> store.init())
-        .compose(v -> startNotifications())
         .compose(v -> removeOrphans(files))
         // the public suffix list (domain scope) loads in ~0.3 s on first use: never on the event loop
         .compose(v -> vertx.executeBlocking(() -> {
@@ -121,23 +120,11 @@ public final class FetchdVerticle extends VerticleBase {
     return engine.shutdown(config.shutdownGraceMs())
         .eventually(() -> {
           lag.stop();
-          engine.stopShared();
-          return store instanceof PgJobStore pg ? pg.notifier().close() : Future.succeededFuture();
+          return engine.stop();
         })
         .eventually(() -> store.close())
         .eventually(() -> client.close())
         .onComplete(ar -> log.info("fetchd stopped"));
-  }
-
-  /** With PostgreSQL: new jobs and cancels reach this replica at once through LISTEN/NOTIFY. */
-  private Future<Void> startNotifications() {
-    if (!(store instanceof PgJobStore pg)) {
-      return Future.succeededFuture();
-    }
-    return pg.notifier()
-        .jobQueuedHandler(v -> engine.jobQueuedElsewhere())
-        .cancelHandler(engine::cancelRequestedElsewhere)
-        .start();
   }
 
   /**

@@ -43,7 +43,7 @@ final class RunningJob {
   final JobEngine engine;
   final Job job;
   final AsyncSemaphore jobPermits;
-  /** This replica's claim on the job; null with the in-memory store, where there is no one to share with. */
+  /** This replica's claim on the job: every write goes through it (fenced). */
   final Lease lease;
   private EndMode endMode = EndMode.TERMINAL;
   private final ArrayDeque<Item> pending = new ArrayDeque<>();
@@ -59,6 +59,9 @@ final class RunningJob {
   private boolean dispatching;
   private boolean again;
   private boolean finished;
+  /** False while the job's items load: an end that arrives meanwhile waits for them. */
+  private boolean started;
+  private int failedSaves;
 
   RunningJob(JobEngine engine, Job job, Lease lease) {
     this.engine = engine;
@@ -69,7 +72,7 @@ final class RunningJob {
 
   /** Where an item's body is stored: names carry the claim's attempt when replicas share the data dir. */
   String storedName(Item item) {
-    return FileStore.itemFile(job.id(), item.index(), lease == null ? 0 : lease.attempt());
+    return FileStore.itemFile(job.id(), item.index(), lease.attempt());
   }
 
   EndMode endMode() {
@@ -86,6 +89,7 @@ final class RunningJob {
   }
 
   void start(List<Item> items, long deadlineMs) {
+    started = true;
     if (job.type() == JobType.CRAWL) {
       frontier = new CrawlFrontier(job.id(), job.spec().crawl(), items, engine.config.jobsMaxUrls());
     }
@@ -93,6 +97,15 @@ final class RunningJob {
       if (item.state() == ItemState.QUEUED) {
         pending.add(item);
       }
+    }
+    if (ending != null) {
+      // told to end while the items loaded (a cancel, say): they end now, none is left queued
+      if (endMode == EndMode.TERMINAL) {
+        cancelPending();
+      }
+      pending.clear();
+      checkDone();
+      return;
     }
     // the deadline is fixed when the job first starts and holds across a takeover by another replica
     deadlineTimer = engine.vertx.setTimer(Math.max(1, deadlineMs - System.currentTimeMillis()), id -> {
@@ -185,12 +198,8 @@ final class RunningJob {
       job.progress().added(item.kind(), ItemState.QUEUED);
       pending.add(item);
     }
-    if (lease == null) {
-      engine.store.addItems(items);
-    } else {
-      fenced(engine.claims.addItems(lease, items), List.of());
-    }
-    engine.progressChanged(this);
+    fenced(engine.driver.addItems(lease, items), List.of());
+    engine.watchers.progressChanged(job);
   }
 
   ItemError endingItemError() {
@@ -202,6 +211,12 @@ final class RunningJob {
     if (from == to) {
       return;
     }
+    if (!from.canMoveTo(to)) {
+      // an outcome never changes: a late event for a finished item is a bug, not a new outcome
+      LoggerFactory.getLogger(RunningJob.class).error("job {} item {}: {} -> {} is not allowed; ignored", job.id(),
+          item.index(), from.wire(), to.wire());
+      return;
+    }
     item.state(to);
     job.progress().moved(item.kind(), from, to);
     if (to.isFinal()) {
@@ -209,9 +224,9 @@ final class RunningJob {
       if (dirty.size() >= 256) {
         flushItems();
       }
-      engine.itemFinished(this, item);
+      engine.watchers.itemFinished(job, item);
     } else {
-      engine.progressChanged(this);
+      engine.watchers.progressChanged(job);
     }
   }
 
@@ -264,10 +279,7 @@ final class RunningJob {
     endingItemError = itemError;
     endMode = mode;
     if (mode == EndMode.TERMINAL) {
-      for (Item item : pending) {
-        item.error(itemError);
-        itemMoved(item, ItemState.CANCELLED);
-      }
+      cancelPending();
     }
     pending.clear();
     for (ItemTask task : List.copyOf(active.values())) {
@@ -276,8 +288,15 @@ final class RunningJob {
     checkDone();
   }
 
+  private void cancelPending() {
+    for (Item item : pending) {
+      item.error(endingItemError);
+      itemMoved(item, ItemState.CANCELLED);
+    }
+  }
+
   private void checkDone() {
-    if (finished || dispatching || expanding > 0 || !pending.isEmpty() || !active.isEmpty()) {
+    if (finished || !started || dispatching || expanding > 0 || !pending.isEmpty() || !active.isEmpty()) {
       return;
     }
     finished = true;
@@ -286,16 +305,45 @@ final class RunningJob {
     }
     if (endMode == EndMode.LOST) {
       discardUnsaved();
-      engine.jobFinished(this, null, null);
+      engine.jobFinished(this, Future.succeededFuture());
       return;
     }
     // items first, then the job: a terminal job always has its items saved
-    flushItems().onComplete(x -> {
+    StoreRetry.run(engine.vertx, this::flushItems).onComplete(flushed -> {
       if (endMode == EndMode.LOST) {
         discardUnsaved();
-        engine.jobFinished(this, null, null);
+        engine.jobFinished(this, Future.succeededFuture());
+      } else if (endMode == EndMode.HAND_BACK) {
+        engine.jobFinished(this, engine.handedBack(job.id(), engine.driver.release(lease, JobEngine.SHUTDOWN)));
       } else {
-        engine.jobFinished(this, ending == null ? JobState.COMPLETED : ending, endingError);
+        JobState state = ending == null ? JobState.COMPLETED : ending;
+        JobError error = endingError;
+        if (flushed.failed()) {
+          // outcomes that cannot be saved must not be reported as done: the job fails, loudly
+          LoggerFactory.getLogger(RunningJob.class).error("job {}: {} item outcomes could not be saved; the job ends failed",
+              job.id(), dirty.size(), flushed.cause());
+          state = JobState.FAILED;
+          error = new JobError("store_write_failed", "item outcomes could not be saved: " + flushed.cause().getMessage());
+        }
+        engine.jobFinished(this, finish(state, error));
+      }
+    });
+  }
+
+  /** The terminal state: saved under the claim (retried), then recorded and announced. */
+  private Future<Void> finish(JobState state, JobError error) {
+    JobState from = engine.lifecycle.move(job, state, error);
+    return StoreRetry.run(engine.vertx, this::saveJob).onComplete(ar -> {
+      if (ar.failed()) {
+        LoggerFactory.getLogger(RunningJob.class).error("job {}: saving state {} failed; its claim will expire and"
+            + " another attempt will run it", job.id(), state.wire(), ar.cause());
+      } else if (endMode == EndMode.LOST) {
+        // a replica that lost its claim must not report a completion the new owner will report too
+        LoggerFactory.getLogger(RunningJob.class).warn("job {}: {} -> {} not saved: the claim was lost to another"
+            + " replica", job.id(), from.wire(), state.wire());
+      } else {
+        engine.lifecycle.moved(job.id(), from, state, error, job);
+        engine.watchers.stateChanged(job);
       }
     });
   }
@@ -307,10 +355,7 @@ final class RunningJob {
     }
     List<Item> batch = List.copyOf(dirty);
     dirty.clear();
-    if (lease == null) {
-      return engine.store.updateItems(batch);
-    }
-    return fenced(engine.claims.updateItems(lease, batch), batch);
+    return fenced(engine.driver.updateItems(lease, batch), batch);
   }
 
   /** Saves the job itself (state, progress) under this replica's claim. */
@@ -318,13 +363,20 @@ final class RunningJob {
     if (endMode == EndMode.LOST) {
       return Future.succeededFuture();
     }
-    return lease == null ? engine.store.updateJob(job) : fenced(engine.claims.updateJob(lease, job), List.of());
+    return fenced(engine.driver.updateJob(lease, job), List.of());
   }
 
   /** A periodic save of progress while the job runs, so other replicas and restarts see it. */
   void checkpoint() {
     if (!finished && endMode != EndMode.LOST) {
-      flushItems().compose(v -> saveJob());
+      flushItems().compose(v -> saveJob()).onComplete(ar -> {
+        if (ar.failed() && ++failedSaves % 10 == 1) {
+          LoggerFactory.getLogger(RunningJob.class).warn("job {}: saving progress failed ({} times); retrying: {}",
+              job.id(), failedSaves, ar.cause().toString());
+        } else if (ar.succeeded()) {
+          failedSaves = 0;
+        }
+      });
     }
   }
 
@@ -340,7 +392,8 @@ final class RunningJob {
       }
       return Future.<Void>succeededFuture();
     }, err -> {
-      // the database is unreachable: keep the outcomes for the next save; the lease decides who owns the job
+      // the database refused or is unreachable: keep the outcomes for the next save; the lease decides who
+      // owns the job
       dirty.addAll(0, batch);
       return Future.failedFuture(err);
     });

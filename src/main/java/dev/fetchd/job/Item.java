@@ -49,6 +49,22 @@ public final class Item {
   public String storedFile() { return storedFile; }
 
   public void state(ItemState state) { this.state = state; }
+
+  /** A copy: what a store hands out and keeps, so that only a save changes what it holds. */
+  public Item copy() {
+    Item c = new Item(jobId, index, kind, url, depth, parent);
+    c.state = state;
+    c.finalUrl = finalUrl;
+    c.status = status;
+    c.contentType = contentType;
+    c.bytes = bytes;
+    c.sha256 = sha256;
+    c.error = error;
+    c.attempts = attempts;
+    c.durationMs = durationMs;
+    c.storedFile = storedFile;
+    return c;
+  }
   public void attemptStarted() { attempts++; }
   public void attempts(int attempts) { this.attempts = attempts; }
   public void durationMs(Long durationMs) { this.durationMs = durationMs; }

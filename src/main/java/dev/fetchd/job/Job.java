@@ -62,6 +62,14 @@ public final class Job {
     }
   }
 
+  /** A copy with its own progress: what a store hands out, so that only a save changes what it holds. */
+  public Job copy() {
+    Job j = new Job(id, spec, createdAt, idempotencyKey, requestHash, owner);
+    j.restore(state, startedAt, finishedAt, error);
+    j.progress.restoreFrom(progress);
+    return j;
+  }
+
   /** Restores persisted fields (a store reading a job back); bypasses the state table on purpose. */
   public void restore(JobState state, Instant startedAt, Instant finishedAt, JobError error) {
     this.state = state;

@@ -26,6 +26,17 @@ public enum JobState {
     };
   }
 
+  /** The states a job may come from to reach {@code to}: what a SQL transition puts in its WHERE clause. */
+  public static Set<JobState> sourcesOf(JobState to) {
+    Set<JobState> from = EnumSet.noneOf(JobState.class);
+    for (JobState s : values()) {
+      if (s.canMoveTo(to)) {
+        from.add(s);
+      }
+    }
+    return from;
+  }
+
   public String wire() {
     return name().toLowerCase();
   }

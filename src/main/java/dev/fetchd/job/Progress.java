@@ -62,6 +62,24 @@ public final class Progress {
   public long cancelled() { return count(ItemState.CANCELLED); }
   public long bytes() { return bytes; }
 
+  /** A copy that later changes to either side do not reach. */
+  public Progress copy() {
+    Progress p = new Progress();
+    for (int k = 0; k < counts.length; k++) {
+      System.arraycopy(counts[k], 0, p.counts[k], 0, counts[k].length);
+    }
+    p.bytes = bytes;
+    return p;
+  }
+
+  /** Sets every count and the bytes from {@code other} (a store saving, or an engine recounting). */
+  public void restoreFrom(Progress other) {
+    for (int k = 0; k < counts.length; k++) {
+      System.arraycopy(other.counts[k], 0, counts[k], 0, counts[k].length);
+    }
+    bytes = other.bytes;
+  }
+
   /** Sets one count (a store reading a job back). */
   public void restore(ItemKind kind, ItemState state, long count) {
     counts[kind.ordinal()][state.ordinal()] = count;

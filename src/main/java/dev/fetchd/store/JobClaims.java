@@ -3,6 +3,7 @@ package dev.fetchd.store;
 import dev.fetchd.job.Item;
 import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
+import dev.fetchd.job.JobState;
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.Collection;
@@ -19,6 +20,12 @@ import java.util.Set;
 public interface JobClaims {
 
   /**
+   * Queues a new job with its items if fewer than {@code capacity} jobs wait, across every replica: the
+   * count and the insert are one step, so concurrent submits never overfill the queue. False when full.
+   */
+  Future<Boolean> submit(Job job, List<Item> items, int capacity);
+
+  /**
    * Moves up to {@code max} queued jobs to running for {@code replica}, by priority (highest first) then
    * submission order, under a lease of {@code leaseMs}. Concurrent claims never return the same job.
    */
@@ -28,20 +35,25 @@ public interface JobClaims {
   Future<Renewal> renew(String replica, Collection<String> jobIds, long leaseMs);
 
   /**
-   * Hands a running job back to the queue (a replica shutting down): items that were running become
-   * queued again, the deadline is kept. A job whose cancel was asked for is cancelled instead.
-   * False if the lease was no longer held.
+   * Hands a running job back (a replica shutting down): items that were running become queued again, the
+   * deadline is kept. A job whose cancel was asked for is cancelled instead; so is every job of a driver
+   * whose queue does not outlive this process (in memory), with {@code ifAbandoned} as the reason.
+   * Null if the lease was no longer held.
    */
-  Future<Boolean> release(Lease lease);
+  Future<Moved> release(Lease lease, JobError ifAbandoned);
 
   /**
-   * Takes back the jobs whose lease ran out (their replica died or stalled): back to queued, or to
-   * cancelled when a cancel was asked for meanwhile. Returns the ids of the jobs taken back.
+   * Takes back the jobs whose lease ran out (their replica died or stalled): back to queued; to cancelled
+   * when a cancel was asked for meanwhile; to failed ({@code attempts_exhausted}) when the job was claimed
+   * {@code maxAttempts} times already. Returns each change.
    */
-  Future<List<String>> reclaimExpired();
+  Future<List<Moved>> reclaimExpired(int maxAttempts);
 
   /** Jobs waiting, across all replicas: what the queue capacity counts. */
   Future<Long> countQueued();
+
+  /** Jobs by state, across all replicas (the gauges). */
+  Future<Map<JobState, Long>> countByState();
 
   /** Saves a running job's state, timestamps, error and progress if {@code lease} still holds. */
   Future<Boolean> updateJob(Lease lease, Job job);
@@ -57,6 +69,10 @@ public interface JobClaims {
    * running one the request is recorded and its replica told (by notification now, by heartbeat otherwise).
    */
   Future<CancelOutcome> requestCancel(String jobId, JobError why);
+
+  /** A state change made by the driver itself (in SQL, for PostgreSQL): the engine logs and counts it. */
+  record Moved(String jobId, JobState from, JobState to, JobError error) {
+  }
 
   /** A job this replica now runs: the job as stored, its lease, and its deadline (kept across takeovers). */
   record Claimed(Job job, Lease lease, Instant leaseUntil, Instant deadline) {

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Rows to domain objects and back. The spec is stored as JSON without its URLs: they are the items. */
+@SuppressWarnings("unchecked")
 final class PgCodec {
   private PgCodec() {
   }
@@ -43,11 +44,44 @@ final class PgCodec {
   // ---- jobs ------------------------------------------------------------------------------------------
 
   static JsonObject specJson(JobSpec spec) {
-    return SpecJson.encode(spec);
+    return (JsonObject) safeJson(SpecJson.encode(spec));
   }
 
   static JsonObject labelsJson(Map<String, String> labels) {
-    return new JsonObject(new HashMap<>(labels));
+    return (JsonObject) safeJson(new JsonObject(new HashMap<>(labels)));
+  }
+
+  /**
+   * Text PostgreSQL can hold: it refuses NUL in text and in jsonb (22P05), and one refused value would lose
+   * a whole batch of writes. NUL comes from hostile targets and clients; it becomes U+FFFD, as a decoder
+   * marks bytes it cannot show.
+   */
+  static String safe(String s) {
+    return s == null || s.indexOf('\u0000') < 0 ? s : s.replace('\u0000', '\uFFFD');
+  }
+
+  /** {@link #safe} over every key and string of a JSON value. */
+  static Object safeJson(Object v) {
+    if (v instanceof String str) {
+      return safe(str);
+    }
+    if (v instanceof JsonObject o) {
+      JsonObject out = new JsonObject();
+      o.forEach(e -> out.put(safe(e.getKey()), safeJson(e.getValue())));
+      return out;
+    }
+    if (v instanceof io.vertx.core.json.JsonArray a) {
+      io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+      a.forEach(x -> out.add(safeJson(x)));
+      return out;
+    }
+    if (v instanceof Map<?, ?> m) {
+      return safeJson(new JsonObject(new HashMap<>((Map<String, Object>) m)));
+    }
+    if (v instanceof List<?> l) {
+      return safeJson(new io.vertx.core.json.JsonArray(new java.util.ArrayList<>(l)));
+    }
+    return v;
   }
 
   /**
@@ -113,9 +147,9 @@ final class PgCodec {
         .addOffsetDateTime(odt(job.startedAt()))
         .addOffsetDateTime(odt(job.finishedAt()))
         .addString(e == null ? null : e.code())
-        .addString(e == null ? null : e.message())
+        .addString(e == null ? null : safe(e.message()))
         .addValue(progressJson(job.progress()))
-        .addString(job.idempotencyKey())
+        .addString(safe(job.idempotencyKey()))
         .addString(job.requestHash())
         .addString(job.owner());
   }
@@ -129,7 +163,7 @@ final class PgCodec {
         .addOffsetDateTime(odt(job.startedAt()))
         .addOffsetDateTime(odt(job.finishedAt()))
         .addString(e == null ? null : e.code())
-        .addString(e == null ? null : e.message())
+        .addString(e == null ? null : safe(e.message()))
         .addValue(progressJson(job.progress()));
   }
 
@@ -180,20 +214,20 @@ final class PgCodec {
       jobId[i] = it.jobId();
       idx[i] = it.index();
       kind[i] = it.kind().wire();
-      url[i] = it.url();
-      finalUrl[i] = it.finalUrl();
+      url[i] = safe(it.url());
+      finalUrl[i] = safe(it.finalUrl());
       depth[i] = it.depth();
-      parent[i] = it.parent();
+      parent[i] = safe(it.parent());
       state[i] = it.state().wire();
       status[i] = it.status();
-      contentType[i] = it.contentType();
+      contentType[i] = safe(it.contentType());
       bytes[i] = it.bytes();
       sha[i] = it.sha256();
       errorCode[i] = it.error() == null ? null : it.error().code().wire();
-      errorMessage[i] = it.error() == null ? null : it.error().message();
+      errorMessage[i] = it.error() == null ? null : safe(it.error().message());
       attempts[i] = it.attempts();
       duration[i] = it.durationMs();
-      stored[i] = it.storedFile();
+      stored[i] = safe(it.storedFile());
     }
     return Tuple.of(jobId, idx, kind, url, finalUrl, depth, parent, state, status, contentType, bytes, sha, errorCode,
         errorMessage, attempts, duration, stored);

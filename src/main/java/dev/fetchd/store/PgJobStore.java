@@ -42,7 +42,7 @@ import java.util.regex.Pattern;
  * <p>Read back, a job's {@code spec().urls()} has the submitted count of entries, each
  * {@link #URL_NOT_LOADED}: the URLs themselves are the job's items ({@link #allItems}).
  */
-public final class PgJobStore implements JobStore, JobClaims {
+public final class PgJobStore implements JobDriver {
   /** What a read-back spec holds in place of each URL. */
   public static final String URL_NOT_LOADED = "";
 
@@ -86,9 +86,11 @@ public final class PgJobStore implements JobStore, JobClaims {
       + ", lease_until = CASE WHEN $2 IN " + TERMINAL + " THEN NULL ELSE lease_until END"
       + " WHERE id = $1 AND (state NOT IN " + TERMINAL + " OR state = $2)";
   // state = 'running' also keeps a progress write that arrives after the job's end from reopening it
-  private static final String FENCED_UPDATE_JOB = "UPDATE fetchd_jobs SET " + PgCodec.UPDATE_JOB_SET
+  // only from running (the state table: running -> running or a terminal state); watchers everywhere hear of it
+  private static final String FENCED_UPDATE_JOB = "WITH upd AS (UPDATE fetchd_jobs SET " + PgCodec.UPDATE_JOB_SET
       + ", lease_until = CASE WHEN $2 IN " + TERMINAL + " THEN NULL ELSE lease_until END"
-      + " WHERE id = $1 AND claimed_by = $8 AND attempt = $9 AND state = 'running'";
+      + " WHERE id = $1 AND claimed_by = $8 AND attempt = $9 AND state = 'running' RETURNING id)"
+      + " SELECT pg_notify($10, id) FROM upd";
 
   private static final String CLAIM = "WITH picked AS (SELECT id FROM fetchd_jobs WHERE state = 'queued'"
       + " ORDER BY priority DESC, seq LIMIT $2 FOR UPDATE SKIP LOCKED)"
@@ -101,24 +103,31 @@ public final class PgJobStore implements JobStore, JobClaims {
       + " WHERE claimed_by = $1 AND id = ANY($2::text[]) AND state = 'running' RETURNING id, cancel_code, cancel_message";
   private static final String RELEASE = "SELECT id FROM fetchd_jobs"
       + " WHERE id = $1 AND claimed_by = $2 AND attempt = $3 AND state = 'running' FOR UPDATE";
-  private static final String EXPIRED = "SELECT id FROM fetchd_jobs WHERE state = 'running' AND lease_until < now()"
-      + " ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED";
+  private static final String EXPIRED = "SELECT id, attempt FROM fetchd_jobs WHERE state = 'running'"
+      + " AND lease_until < now() ORDER BY lease_until LIMIT $1 FOR UPDATE SKIP LOCKED";
 
-  // Settling a job that leaves its replica (released, lease expired): back to the queue, or cancelled if a
-  // cancel was asked for. The deadline stays; items that were running are queued again.
-  private static final String SETTLE_JOBS = "UPDATE fetchd_jobs SET"
-      + " state = CASE WHEN cancel_code IS NULL THEN 'queued' ELSE 'cancelled' END,"
-      + " claimed_by = NULL, lease_until = NULL,"
-      + " started_at = CASE WHEN cancel_code IS NULL THEN NULL ELSE started_at END,"
-      + " finished_at = CASE WHEN cancel_code IS NULL THEN NULL ELSE now() END,"
-      + " error_code = cancel_code, error_message = cancel_message"
-      + " WHERE id = ANY($1::text[]) RETURNING id, state";
+  // Settling a job that leaves its replica (released, lease expired, or cancelled while queued): back to the
+  // queue; cancelled if a cancel was asked for; failed if it was claimed too often ($2: those ids). Only from
+  // queued or running, as the state table allows. The deadline stays; items that were running are queued
+  // again, or cancelled with the job when it ends.
+  private static final String SETTLE_JOBS = "WITH s AS (SELECT id, state AS from_state,"
+      + "   CASE WHEN cancel_code IS NOT NULL THEN 'cancelled' WHEN id = ANY($2::text[]) THEN 'failed'"
+      + "   ELSE 'queued' END AS to_state FROM fetchd_jobs"
+      + "   WHERE id = ANY($1::text[]) AND state IN ('queued', 'running') FOR UPDATE)"
+      + " UPDATE fetchd_jobs j SET state = s.to_state, claimed_by = NULL, lease_until = NULL,"
+      + " started_at = CASE WHEN s.to_state = 'queued' THEN NULL ELSE j.started_at END,"
+      + " finished_at = CASE WHEN s.to_state = 'queued' THEN NULL ELSE now() END,"
+      + " error_code = CASE WHEN s.to_state = 'failed' THEN 'attempts_exhausted' ELSE j.cancel_code END,"
+      + " error_message = CASE WHEN s.to_state = 'failed' THEN 'the job was claimed ' || j.attempt"
+      + "   || ' times and never finished: its replica stopped each time' ELSE j.cancel_message END"
+      + " FROM s WHERE j.id = s.id RETURNING j.id, s.from_state, j.state, j.error_code, j.error_message";
   private static final String SETTLE_ITEMS = "UPDATE fetchd_items i SET"
-      + " state = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE 'queued' END,"
-      + " error_code = CASE WHEN j.state = 'cancelled' THEN 'cancelled' ELSE i.error_code END,"
-      + " error_message = CASE WHEN j.state = 'cancelled' THEN j.error_message ELSE i.error_message END"
+      + " state = CASE WHEN j.state IN " + TERMINAL + " THEN 'cancelled' ELSE 'queued' END,"
+      + " error_code = CASE WHEN j.state IN " + TERMINAL + " THEN 'cancelled' ELSE i.error_code END,"
+      + " error_message = CASE WHEN j.state IN " + TERMINAL + " THEN j.error_message ELSE i.error_message END"
       + " FROM fetchd_jobs j WHERE j.id = ANY($1::text[]) AND i.job_id = j.id"
-      + " AND (i.state = 'running' OR (j.state = 'cancelled' AND i.state = 'queued'))";
+      + " AND (i.state = 'running' OR (j.state IN " + TERMINAL + " AND i.state = 'queued'))";
+  private static final int QUEUE_LOCK_CLASS = 0x66657471; // "fetq": one lock per schema serialises submits
   // progress is recounted from the items, the truth the next replica starts from
   private static final String RECOUNT = "UPDATE fetchd_jobs j SET progress = c.progress FROM ("
       + " SELECT job_id, jsonb_build_object('bytes', sum(bytes), 'counts', jsonb_object_agg(kind, states)) AS progress"
@@ -135,6 +144,7 @@ public final class PgJobStore implements JobStore, JobClaims {
   private final PgNotifier.Channels channels;
   /** The last write of each job with writes in flight: the next one for that job starts after it. */
   private final Map<String, Future<?>> tails = new ConcurrentHashMap<>();
+  private final PgNotifier notifier;
 
   private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
     this.vertx = vertx;
@@ -146,6 +156,7 @@ public final class PgJobStore implements JobStore, JobClaims {
         .connectingTo(connectOptions)
         .using(vertx)
         .build();
+    this.notifier = new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
   }
 
   /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */
@@ -176,9 +187,22 @@ public final class PgJobStore implements JobStore, JobClaims {
     return new PgJobStore(vertx, options, poolSize, schema);
   }
 
-  /** A listener for this store's channels (its own connection); see {@link PgNotifier}. */
+  /** This store's one listener for its channels (its own connection); see {@link PgNotifier}. */
   public PgNotifier notifier() {
-    return new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
+    return notifier;
+  }
+
+  @Override
+  public Future<Void> listen(Listener listener) {
+    return notifier.jobQueuedHandler(v -> listener.jobQueued())
+        .cancelHandler(listener::cancelRequested)
+        .changedHandler(listener::jobChanged)
+        .start();
+  }
+
+  @Override
+  public Future<Void> unlisten() {
+    return notifier.close();
   }
 
   public PgNotifier.Channels channels() {
@@ -207,6 +231,25 @@ public final class PgJobStore implements JobStore, JobClaims {
         .mapEmpty();
   }
 
+  @Override
+  public Future<Boolean> submit(Job job, List<Item> items, int capacity) {
+    // the count and the insert under one transaction-scoped lock: replicas submitting at once queue behind
+    // each other for the length of one insert, and never overfill the queue together
+    return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+            .execute(Tuple.of(QUEUE_LOCK_CLASS))
+            .compose(v -> conn.query("SELECT count(*) AS n FROM fetchd_jobs WHERE state = 'queued'").execute())
+            .compose(rows -> {
+              if (rows.iterator().next().getLong("n") >= capacity) {
+                return Future.succeededFuture(false);
+              }
+              return conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job))
+                  .compose(v -> writeItems(conn, INSERT_ITEMS, items))
+                  .compose(v -> notify(conn, channels.jobs(), ""))
+                  .map(true);
+            }))
+        .recover(PgJobStore::duplicate);
+  }
+
   private static <T> Future<T> duplicate(Throwable err) {
     if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
       boolean key = pg.getConstraint() != null && pg.getConstraint().contains("idempotency");
@@ -218,7 +261,7 @@ public final class PgJobStore implements JobStore, JobClaims {
 
   @Override
   public Future<Job> findByIdempotencyKey(String key) {
-    return one("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs WHERE idempotency_key = $1", Tuple.of(key),
+    return one("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs WHERE idempotency_key = $1", Tuple.of(PgCodec.safe(key)),
         PgCodec::job);
   }
 
@@ -380,37 +423,69 @@ public final class PgJobStore implements JobStore, JobClaims {
     });
   }
 
+  /** The queue outlives this replica: the job goes back to it ({@code ifAbandoned} is not needed). */
   @Override
-  public Future<Boolean> release(Lease lease) {
+  public Future<Moved> release(Lease lease, JobError ifAbandoned) {
     return inOrder(lease.jobId(), () -> pool.withTransaction(conn -> conn.preparedQuery(RELEASE)
         .execute(Tuple.of(lease.jobId(), lease.replica(), lease.attempt()))
-        .compose(rows -> rows.size() == 0 ? Future.succeededFuture(false)
-            : settle(conn, List.of(lease.jobId())).map(v -> true))));
+        .compose(rows -> rows.size() == 0 ? Future.succeededFuture((Moved) null)
+            : settle(conn, List.of(lease.jobId()), List.of()).map(moved -> moved.isEmpty() ? null : moved.get(0)))));
   }
 
   @Override
-  public Future<List<String>> reclaimExpired() {
+  public Future<List<Moved>> reclaimExpired(int maxAttempts) {
     return pool.withTransaction(conn -> conn.preparedQuery(EXPIRED).execute(Tuple.of(RECLAIM_BATCH))
         .compose(rows -> {
           List<String> ids = ids(rows);
-          return ids.isEmpty() ? Future.succeededFuture(ids) : settle(conn, ids).map(v -> ids);
+          List<String> exhausted = new ArrayList<>();
+          rows.forEach(r -> {
+            if (r.getInteger("attempt") >= maxAttempts) {
+              exhausted.add(r.getString("id"));
+            }
+          });
+          return ids.isEmpty() ? Future.succeededFuture(List.<Moved>of()) : settle(conn, ids, exhausted);
         }));
   }
 
-  /** Hands locked jobs back to the queue (or cancels them); wakes the replicas if any was queued. */
-  private Future<Void> settle(SqlConnection conn, List<String> ids) {
+  /**
+   * Moves locked jobs out of their replica's hands: back to the queue, or cancelled, or failed when in
+   * {@code exhausted}; their items follow and progress is recounted. Wakes the replicas if any was queued.
+   */
+  private Future<List<Moved>> settle(SqlConnection conn, List<String> ids, List<String> exhausted) {
     Tuple arg = Tuple.of(ids.toArray(new String[0]));
-    return conn.preparedQuery(SETTLE_JOBS).execute(arg)
+    return conn.preparedQuery(SETTLE_JOBS).execute(Tuple.tuple()
+        .addArrayOfString(ids.toArray(new String[0])).addArrayOfString(exhausted.toArray(new String[0])))
         .compose(jobs -> {
+          List<Moved> moved = new ArrayList<>();
           boolean requeued = false;
           for (Row r : jobs) {
-            requeued |= "queued".equals(r.getString("state"));
+            JobState to = JobState.fromWire(r.getString("state"));
+            requeued |= to == JobState.QUEUED;
+            String code = r.getString("error_code");
+            moved.add(new Moved(r.getString("id"), JobState.fromWire(r.getString("from_state")), to,
+                code == null ? null : new JobError(code, r.getString("error_message"))));
           }
           boolean wake = requeued;
+          String[] changed = moved.stream().map(Moved::jobId).toArray(String[]::new);
           return conn.preparedQuery(SETTLE_ITEMS).execute(arg)
               .compose(v -> conn.preparedQuery(RECOUNT).execute(arg))
-              .compose(v -> wake ? notify(conn, channels.jobs(), "") : Future.succeededFuture());
+              .compose(v -> wake ? notify(conn, channels.jobs(), "") : Future.succeededFuture())
+              .compose(v -> conn.preparedQuery("SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id")
+                  .execute(Tuple.tuple().addString(channels.changed()).addArrayOfString(changed)))
+              .map(moved);
         });
+  }
+
+  @Override
+  public Future<Map<JobState, Long>> countByState() {
+    return pool.query("SELECT state, count(*) AS n FROM fetchd_jobs GROUP BY state").execute().map(rows -> {
+      Map<JobState, Long> counts = new java.util.EnumMap<>(JobState.class);
+      for (JobState s : JobState.values()) {
+        counts.put(s, 0L);
+      }
+      rows.forEach(r -> counts.put(JobState.fromWire(r.getString("state")), r.getLong("n")));
+      return counts;
+    });
   }
 
   @Override
@@ -427,8 +502,12 @@ public final class PgJobStore implements JobStore, JobClaims {
     if (job.state() == JobState.QUEUED) {
       return Future.failedFuture(new IllegalArgumentException("a job goes back to the queue through release()"));
     }
-    Tuple t = PgCodec.updateJob(job).addString(lease.replica()).addInteger(lease.attempt());
-    return inOrder(job.id(), () -> pool.preparedQuery(FENCED_UPDATE_JOB).execute(t).map(rows -> rows.rowCount() == 1));
+    Tuple t = PgCodec.updateJob(job).addString(lease.replica()).addInteger(lease.attempt()).addString(channels.changed());
+    boolean terminal = job.state().isTerminal();
+    // a job's last word: its progress is counted from its items as saved, so the two always agree
+    return inOrder(job.id(), () -> pool.preparedQuery(FENCED_UPDATE_JOB).execute(t).compose(rows -> rows.size() == 1
+        && terminal ? pool.preparedQuery(RECOUNT).execute(Tuple.of(new String[] {job.id()})).map(true)
+        : Future.succeededFuture(rows.size() == 1)));
   }
 
   @Override
@@ -475,7 +554,7 @@ public final class PgJobStore implements JobStore, JobClaims {
                 .map(r -> r.size() == 0 ? CancelOutcome.UNKNOWN : CancelOutcome.FINISHED);
           }
           if ("queued".equals(rows.iterator().next().getString("state"))) {
-            return settle(conn, List.of(jobId)).map(CancelOutcome.CANCELLED);
+            return settle(conn, List.of(jobId), List.of()).map(CancelOutcome.CANCELLED);
           }
           return notify(conn, channels.cancel(), jobId).map(CancelOutcome.REQUESTED);
         })));

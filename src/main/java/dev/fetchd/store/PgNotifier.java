@@ -27,11 +27,14 @@ public final class PgNotifier {
   private static final long MIN_BACKOFF_MS = 100;
   private static final long MAX_BACKOFF_MS = 5_000;
 
-  /** The channel names of one schema; the default schema uses {@code fetchd_jobs} and {@code fetchd_cancel}. */
-  public record Channels(String jobs, String cancel) {
+  /**
+   * The channel names of one schema; the default schema uses {@code fetchd_jobs}, {@code fetchd_cancel} and
+   * {@code fetchd_changed} (a job's saved state or progress changed; payload: its id).
+   */
+  public record Channels(String jobs, String cancel, String changed) {
     public static Channels forSchema(String schema) {
-      return schema == null ? new Channels("fetchd_jobs", "fetchd_cancel")
-          : new Channels("fetchd_jobs_" + schema, "fetchd_cancel_" + schema);
+      String suffix = schema == null ? "" : "_" + schema;
+      return new Channels("fetchd_jobs" + suffix, "fetchd_cancel" + suffix, "fetchd_changed" + suffix);
     }
   }
 
@@ -41,6 +44,7 @@ public final class PgNotifier {
   private final Channels channels;
   private Handler<Void> jobQueued = v -> { };
   private Handler<String> cancel = id -> { };
+  private Handler<String> changed = id -> { };
   private Context context;
   private PgConnection conn;
   private long backoffMs = MIN_BACKOFF_MS;
@@ -67,8 +71,15 @@ public final class PgNotifier {
     return this;
   }
 
-  /** Connects and listens; completes once both channels are listened to. */
+  /** Called with the id of a job whose saved state or progress changed. */
+  public PgNotifier changedHandler(Handler<String> handler) {
+    this.changed = handler;
+    return this;
+  }
+
+  /** Connects and listens; completes once every channel is listened to. */
   public Future<Void> start() {
+    closed = false;
     context = vertx.getOrCreateContext();
     Promise<Void> started = Promise.promise();
     context.runOnContext(v -> connect().onComplete(started));
@@ -117,7 +128,8 @@ public final class PgNotifier {
     return PgConnection.connect(vertx, options).compose(c -> {
       c.notificationHandler(this::received);
       // LISTEN takes an identifier: quoted, since channel names are ours and may need it
-      return c.query("LISTEN \"" + channels.jobs() + "\"; LISTEN \"" + channels.cancel() + "\"").execute()
+      return c.query("LISTEN \"" + channels.jobs() + "\"; LISTEN \"" + channels.cancel() + "\"; LISTEN \""
+              + channels.changed() + "\"").execute()
           .map(v -> c)
           .onFailure(err -> c.close());
     }).map(c -> {
@@ -139,6 +151,8 @@ public final class PgNotifier {
         jobQueued.handle(null);
       } else if (n.getChannel().equals(channels.cancel())) {
         cancel.handle(n.getPayload());
+      } else if (n.getChannel().equals(channels.changed())) {
+        changed.handle(n.getPayload());
       }
     } catch (RuntimeException e) {
       log.warn("notification handler failed on {}", n.getChannel(), e);

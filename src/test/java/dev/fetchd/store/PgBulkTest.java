@@ -57,7 +57,7 @@ class PgBulkTest {
   @Test
   void aJobOf50000UrlsIsWrittenInBatchesInAFewSeconds() {
     // warm the pool and the statement cache so that the first timing is not the connection set-up
-    PgJobClaimsTest.submit(store, 0, 10);
+    JobDriverContractTest.submit(store, 0, 10);
 
     Job job = JobStoreContractTest.newJob(JobStoreContractTest.downloadSpec(URLS), java.time.Instant.now(), null, null);
     List<Item> items = JobStoreContractTest.itemsOf(job);
@@ -89,7 +89,7 @@ class PgBulkTest {
         () -> store.items(job.id(), ItemState.SUCCEEDED, 100, Cursors.encode("items", 40_000)).await());
     assertThat(page.entries().get(0).index()).isEqualTo(40_000);
     assertThat(page.entries().get(0).attempts()).isEqualTo(2);
-    timed("release (recount 50,000 items)", () -> store.release(c.lease()).await());
+    timed("release (recount 50,000 items)", () -> store.release(c.lease(), null).await());
     assertThat(store.get(job.id()).await().progress().succeeded()).isEqualTo(URLS);
     timed("delete job + 50,000 items", () -> store.delete(job.id()).await());
 

@@ -60,7 +60,7 @@ class PgNotifierTest {
   @Test
   void aJobQueuedOnOneReplicaWakesTheOtherAtOnce() throws Exception {
     long sent = System.nanoTime();
-    PgJobClaimsTest.submit(a, 0, 3);
+    JobDriverContractTest.submit(a, 0, 3);
     Long woke = wakes.poll(DEADLINE_MS, TimeUnit.MILLISECONDS);
     assertThat(woke).as("job-queued notification within %d ms", DEADLINE_MS).isNotNull();
     System.out.printf("job-queued notification after %.1f ms (insert included)%n", (woke - sent) / 1e6);
@@ -68,7 +68,7 @@ class PgNotifierTest {
 
   @Test
   void aCancelReachesTheReplicaThatRunsTheJob() throws Exception {
-    var job = PgJobClaimsTest.submit(a, 0, 1);
+    var job = JobDriverContractTest.submit(a, 0, 1);
     b.claim("replica-b", 1, 30_000).await();
     assertThat(a.requestCancel(job.id(), new JobError("cancelled", "cancelled by client")).await())
         .isEqualTo(JobClaims.CancelOutcome.REQUESTED);
@@ -77,11 +77,11 @@ class PgNotifierTest {
 
   @Test
   void aJobHandedBackWakesTheReplicas() throws Exception {
-    PgJobClaimsTest.submit(a, 0, 1);
+    JobDriverContractTest.submit(a, 0, 1);
     JobClaims.Claimed c = a.claim("replica-a", 1, 30_000).await().get(0);
     wakes.poll(DEADLINE_MS, TimeUnit.MILLISECONDS);
     wakes.clear();
-    assertThat(a.release(c.lease()).await()).isTrue();
+    assertThat(a.release(c.lease(), null).await()).isNotNull();
     assertThat(wakes.poll(DEADLINE_MS, TimeUnit.MILLISECONDS)).isNotNull();
     assertThat(a.get(c.job().id()).await().state()).isEqualTo(JobState.QUEUED);
   }
@@ -113,7 +113,7 @@ class PgNotifierTest {
     PgJobStore other = PgTestDatabase.freshStore(vertx, "fetchd_test_notify_other", 1);
     try {
       assertThat(other.channels()).isNotEqualTo(b.channels());
-      PgJobClaimsTest.submit(other, 0, 1);
+      JobDriverContractTest.submit(other, 0, 1);
       assertThat(wakes.poll(300, TimeUnit.MILLISECONDS)).isNull();
     } finally {
       other.close().await();

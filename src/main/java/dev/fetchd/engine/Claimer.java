@@ -1,6 +1,6 @@
 package dev.fetchd.engine;
 
-import dev.fetchd.store.JobClaims;
+import dev.fetchd.store.JobDriver;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -11,32 +11,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This replica's side of the queue it shares with other replicas through the store: claiming jobs when
- * running slots are free (woken by notifications, with polling as the fallback), renewing the leases of the
- * jobs it runs, taking over jobs whose replica died, and saving progress as it goes. Confined to the
- * engine's event loop.
+ * This replica's side of the queue: claiming jobs when running slots are free (woken by the driver's
+ * notifications, with polling as the fallback), renewing the leases of the jobs it runs, and saving their
+ * progress as it goes. Confined to the engine's event loop.
  *
  * <p>Every lease is renewed every third of its length, so two missed heartbeats still leave it held; a job
  * whose renewal says it is no longer ours stops at once without writing (another replica runs it now).
  */
-final class SharedQueue {
-  private static final Logger log = LoggerFactory.getLogger(SharedQueue.class);
+final class Claimer {
+  private static final Logger log = LoggerFactory.getLogger(Claimer.class);
   private static final long POLL_MS = 2_000;
   private static final long CHECKPOINT_MS = 1_000;
 
   private final JobEngine engine;
-  private final JobClaims claims;
+  private final JobDriver driver;
   private final long leaseMs;
   private final String replica;
   private final List<Long> timers = new ArrayList<>();
   private boolean claiming;
   private boolean claimAgain;
   private boolean stopped;
-  private long queuedEverywhere;
 
-  SharedQueue(JobEngine engine, JobClaims claims, long leaseMs) {
+  Claimer(JobEngine engine, JobDriver driver, long leaseMs) {
     this.engine = engine;
-    this.claims = claims;
+    this.driver = driver;
     this.leaseMs = leaseMs;
     // unique per process start: a restarted replica is a new claimant, its old leases simply expire
     String host = ManagementFactory.getRuntimeMXBean().getName();
@@ -47,16 +45,11 @@ final class SharedQueue {
     return replica;
   }
 
-  long queuedEverywhere() {
-    return queuedEverywhere;
-  }
-
   void start() {
     log.info("replica {} sharing the job queue (lease {} ms)", replica, leaseMs);
     timers.add(engine.vertx.setPeriodic(Math.max(100, leaseMs / 3), t -> heartbeat()));
-    timers.add(engine.vertx.setPeriodic(POLL_MS, t -> poll()));
+    timers.add(engine.vertx.setPeriodic(POLL_MS, t -> engine.pump()));
     timers.add(engine.vertx.setPeriodic(CHECKPOINT_MS, t -> engine.runningJobs().forEach(RunningJob::checkpoint)));
-    poll();
   }
 
   /** Shutdown: no more claims; heartbeats go on so the jobs still finishing keep their leases. */
@@ -74,7 +67,7 @@ final class SharedQueue {
       return;
     }
     claiming = true;
-    claims.claim(replica, free, leaseMs).onComplete(ar -> {
+    driver.claim(replica, free, leaseMs).onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
         log.warn("claiming jobs failed: {}", ar.cause().toString());
@@ -82,7 +75,7 @@ final class SharedQueue {
       }
       if (stopped) {
         // claimed while shutdown began: give them straight back
-        ar.result().forEach(c -> claims.release(c.lease()));
+        ar.result().forEach(c -> engine.handedBack(c.job().id(), driver.release(c.lease(), JobEngine.SHUTDOWN)));
         return;
       }
       ar.result().forEach(engine::startClaimed);
@@ -104,7 +97,7 @@ final class SharedQueue {
     if (ids.isEmpty()) {
       return;
     }
-    claims.renew(replica, ids, leaseMs).onComplete(ar -> {
+    driver.renew(replica, ids, leaseMs).onComplete(ar -> {
       if (ar.failed()) {
         // the database is unreachable: the lease runs on; if it expires, another replica takes over and the
         // fence refuses this one's writes
@@ -119,27 +112,10 @@ final class SharedQueue {
         if (!ar.result().held().contains(id)) {
           rj.lose();
         } else if (ar.result().cancelRequested().containsKey(id)) {
-          engine.cancelRequestedElsewhere(id);
+          engine.cancelRequested(id);
         }
       }
     });
-  }
-
-  /** The fallback for lost notifications, and the rescue of jobs whose replica died. */
-  private void poll() {
-    claims.reclaimExpired()
-        .onSuccess(ids -> {
-          if (!ids.isEmpty()) {
-            log.info("took back {} jobs whose replica stopped renewing its lease", ids.size());
-          }
-        })
-        .transform(x -> claims.countQueued())
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            queuedEverywhere = ar.result();
-          }
-          engine.pump();
-        });
   }
 
   void stop() {

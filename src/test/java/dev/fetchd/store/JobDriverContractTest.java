@@ -38,45 +38,69 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Claiming, leases and fencing on PostgreSQL. Two stores with pools of their own stand for two replicas
- * on one database. Leases are short here (hundreds of ms) so that expiry happens within a test.
+ * The driver contract: claiming, leases, fencing, hand-back, cancel and the queue's capacity, passed by the
+ * in-memory driver and the PostgreSQL one alike (as River's drivers and JobRunr's storage providers are
+ * tested). {@code a} and {@code b} stand for two replicas: two stores with pools of their own on one
+ * database, or the one in-memory store (one process). Where leases must expire (hundreds of ms here), the
+ * test needs a driver whose leases do; in memory they never do.
  */
-class PgJobClaimsTest {
-  static final String SCHEMA = "fetchd_test_claims";
+abstract class JobDriverContractTest {
   static final long LEASE_MS = 30_000;
   static final JobError BY_CLIENT = new JobError("cancelled", "cancelled by client");
 
   static Vertx vertx;
-  static PgJobStore a;
-  static PgJobStore b;
+  JobDriver a;
+  JobDriver b;
+
+  /** The two replicas' drivers, on an empty store. */
+  protected abstract JobDriver[] open();
+
+  /**
+   * Whether the queue is shared and outlives this process: leases run out and a released job goes back to
+   * the queue (false in memory, where no other replica could take a job over).
+   */
+  protected abstract boolean sharedQueue();
+
+  /** Runs {@code check} on the job's row where the driver has rows (PostgreSQL). */
+  protected abstract void checkRow(String jobId, java.util.function.Consumer<Row> check);
+
+  /** Runs a count query where the driver has SQL, else null. */
+  protected abstract Long sqlCount(String sql);
 
   @BeforeAll
-  static void start() {
+  static void startVertx() {
     vertx = Vertx.vertx();
-    a = PgTestDatabase.freshStore(vertx, SCHEMA, 4);
-    b = PgJobStore.create(vertx, PgTestDatabase.url(), 4, SCHEMA);
-    b.init().await();
   }
 
   @AfterAll
-  static void stop() {
-    if (a != null) {
-      a.close().await();
-      b.close().await();
-    }
+  static void stopVertx() {
     vertx.close().await();
   }
 
   @BeforeEach
   void empty() {
-    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items");
+    JobDriver[] d = open();
+    a = d[0];
+    b = d[1];
   }
 
-  static Job submit(PgJobStore store, int priority, int urls) {
+  static List<String> reclaimed(JobDriver d) {
+    return d.reclaimExpired(3).await().stream().map(JobClaims.Moved::jobId).toList();
+  }
+
+  static boolean released(JobDriver d, Lease lease) {
+    return d.release(lease, new JobError("shutdown", "shut down")).await() != null;
+  }
+
+  void needsSharedQueue() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(sharedQueue(), "one process: leases never expire and nobody takes a job over");
+  }
+
+  static Job submit(JobDriver store, int priority, int urls) {
     return submit(store, priority, urls, 3_600_000);
   }
 
-  static Job submit(PgJobStore store, int priority, int urls, long timeoutMs) {
+  static Job submit(JobDriver store, int priority, int urls, long timeoutMs) {
     List<String> list = new ArrayList<>();
     for (int i = 0; i < urls; i++) {
       list.add("https://example.com/" + i);
@@ -98,11 +122,6 @@ class PgJobClaimsTest {
     }
   }
 
-  static Row row(String jobId) {
-    return PgTestDatabase.sql(vertx, SCHEMA,
-        "SELECT state, claimed_by, attempt, lease_until, deadline_at FROM fetchd_jobs WHERE id = '" + jobId + "'")
-        .iterator().next();
-  }
 
   // ---- claiming --------------------------------------------------------------------------------------
 
@@ -153,7 +172,7 @@ class PgJobClaimsTest {
     List<String> duplicates = Collections.synchronizedList(new ArrayList<>());
     // each replica keeps several claims in flight at once, as a busy engine would
     List<Future<?>> loops = new ArrayList<>();
-    for (PgJobStore store : List.of(a, b)) {
+    for (JobDriver store : List.of(a, b)) {
       for (int w = 0; w < 4; w++) {
         String replica = (store == a ? "replica-a-" : "replica-b-") + w;
         loops.add(claimUntilEmpty(store, replica, claimedBy, duplicates));
@@ -163,13 +182,14 @@ class PgJobClaimsTest {
 
     assertThat(duplicates).isEmpty();
     assertThat(claimedBy.keySet()).isEqualTo(submitted);
-    assertThat(new HashSet<>(claimedBy.values())).hasSizeGreaterThan(1);
+    if (sharedQueue()) {
+      assertThat(new HashSet<>(claimedBy.values())).hasSizeGreaterThan(1);
+    }
     assertThat(a.countQueued().await()).isZero();
-    assertThat(PgTestDatabase.sql(vertx, SCHEMA, "SELECT count(*) AS n FROM fetchd_jobs WHERE attempt <> 1")
-        .iterator().next().getLong("n")).isZero();
+    assertThat(sqlCount("SELECT count(*) AS n FROM fetchd_jobs WHERE attempt <> 1")).isIn(null, 0L);
   }
 
-  private static Future<Void> claimUntilEmpty(PgJobStore store, String replica, Map<String, String> claimedBy,
+  private static Future<Void> claimUntilEmpty(JobDriver store, String replica, Map<String, String> claimedBy,
                                               List<String> duplicates) {
     return store.claim(replica, 3, LEASE_MS).compose(claimed -> {
       if (claimed.isEmpty()) {
@@ -202,16 +222,17 @@ class PgJobClaimsTest {
 
   @Test
   void anExpiredLeaseIsReclaimedAndTakenOverKeepingTheDeadline() {
+    needsSharedQueue();
     Job job = submit(a, 0, 2);
     Claimed first = a.claim("replica-a", 1, 300).await().get(0);
-    assertThat(b.reclaimExpired().await()).isEmpty();
+    assertThat(reclaimed(b)).isEmpty();
     sleep(500);
 
-    assertThat(b.reclaimExpired().await()).containsExactly(job.id());
+    assertThat(reclaimed(b)).containsExactly(job.id());
     Job back = b.get(job.id()).await();
     assertThat(back.state()).isEqualTo(JobState.QUEUED);
     assertThat(back.startedAt()).isNull();
-    assertThat(row(job.id()).getString("claimed_by")).isNull();
+    checkRow(job.id(), r -> assertThat(r.getString("claimed_by")).isNull());
     assertThat(b.countQueued().await()).isEqualTo(1);
 
     Claimed second = b.claim("replica-b", 1, LEASE_MS).await().get(0);
@@ -221,6 +242,7 @@ class PgJobClaimsTest {
 
   @Test
   void aHeartbeatKeepsTheLeaseAndTellsWhichLeasesAreLost() {
+    needsSharedQueue();
     Job kept = submit(a, 0, 1);
     Job lost = submit(a, 0, 1);
     a.claim("replica-a", 2, 400).await();
@@ -230,7 +252,7 @@ class PgJobClaimsTest {
       assertThat(r.held()).containsExactly(kept.id());
       sleep(100);
     }
-    assertThat(b.reclaimExpired().await()).containsExactly(lost.id());
+    assertThat(reclaimed(b)).containsExactly(lost.id());
     JobClaims.Renewal r = a.renew("replica-a", List.of(kept.id(), lost.id()), 400).await();
     assertThat(r.held()).containsExactly(kept.id());
     assertThat(r.cancelRequested()).isEmpty();
@@ -240,6 +262,7 @@ class PgJobClaimsTest {
 
   @Test
   void releaseHandsTheJobBackWithItsSucceededItemsAndItsDeadline() {
+    needsSharedQueue();
     Job job = submit(a, 0, 4);
     Claimed c = a.claim("replica-a", 1, LEASE_MS).await().get(0);
     List<Item> items = a.allItems(job.id()).await();
@@ -248,7 +271,7 @@ class PgJobClaimsTest {
     items.get(1).state(ItemState.RUNNING);
     assertThat(a.updateItems(c.lease(), items.subList(0, 2)).await()).isTrue();
 
-    assertThat(a.release(c.lease()).await()).isTrue();
+    assertThat(released(a, c.lease())).isTrue();
     Job back = b.get(job.id()).await();
     assertThat(back.state()).isEqualTo(JobState.QUEUED);
     assertThat(back.progress().succeeded()).isEqualTo(1);
@@ -256,7 +279,7 @@ class PgJobClaimsTest {
     assertThat(back.progress().running()).isZero();
     assertThat(back.progress().bytes()).isEqualTo(100);
     assertThat(b.item(job.id(), 1).await().state()).isEqualTo(ItemState.QUEUED);
-    assertThat(a.release(c.lease()).await()).isFalse();
+    assertThat(released(a, c.lease())).isFalse();
 
     Claimed again = b.claim("replica-b", 1, LEASE_MS).await().get(0);
     assertThat(again.lease().attempt()).isEqualTo(2);
@@ -269,10 +292,11 @@ class PgJobClaimsTest {
 
   @Test
   void aStaleReplicaBackFromAPauseCannotOverwriteTheNewHoldersWork() {
+    needsSharedQueue();
     Job submitted = submit(a, 0, 3);
     Claimed stale = a.claim("replica-a", 1, 200).await().get(0);
     sleep(400);
-    b.reclaimExpired().await();
+    reclaimed(b);
     Claimed fresh = b.claim("replica-b", 1, LEASE_MS).await().get(0);
     assertThat(fresh.lease().attempt()).isEqualTo(2);
 
@@ -298,7 +322,7 @@ class PgJobClaimsTest {
     staleJob.moveTo(JobState.COMPLETED, Instant.now(), null);
     assertThat(a.updateJob(stale.lease(), staleJob).await()).isFalse();
     assertThat(a.renew("replica-a", List.of(submitted.id()), LEASE_MS).await().held()).isEmpty();
-    assertThat(a.release(stale.lease()).await()).isFalse();
+    assertThat(released(a, stale.lease())).isFalse();
 
     Job stored = b.get(submitted.id()).await();
     assertThat(stored.state()).isEqualTo(JobState.RUNNING);
@@ -307,9 +331,9 @@ class PgJobClaimsTest {
     Item item0 = b.item(submitted.id(), 0).await();
     assertThat(item0.state()).isEqualTo(ItemState.SUCCEEDED);
     assertThat(item0.error()).isNull();
-    assertThat(PgTestDatabase.sql(vertx, SCHEMA, "SELECT written_attempt FROM fetchd_items WHERE job_id = '"
-        + submitted.id() + "' AND idx = 0").iterator().next().getInteger("written_attempt")).isEqualTo(2);
-    assertThat(row(submitted.id()).getString("claimed_by")).isEqualTo("replica-b");
+    assertThat(sqlCount("SELECT written_attempt AS n FROM fetchd_items WHERE job_id = '" + submitted.id()
+        + "' AND idx = 0")).isIn(null, 2L);
+    checkRow(submitted.id(), r -> assertThat(r.getString("claimed_by")).isEqualTo("replica-b"));
   }
 
   @Test
@@ -323,7 +347,7 @@ class PgJobClaimsTest {
     late.progress().addBytes(1);
     assertThat(a.updateJob(c.lease(), late).await()).isFalse();
     assertThat(a.get(submitted.id()).await().state()).isEqualTo(JobState.COMPLETED);
-    assertThat(row(submitted.id()).getValue("lease_until")).isNull();
+    checkRow(submitted.id(), r -> assertThat(r.getValue("lease_until")).isNull());
     // a terminal job is not renewed nor reclaimed
     assertThat(a.renew("replica-a", List.of(job.id()), LEASE_MS).await().held()).isEmpty();
   }
@@ -376,11 +400,12 @@ class PgJobClaimsTest {
 
   @Test
   void aRunningJobWhoseReplicaDiedAfterACancelRequestEndsCancelled() {
+    needsSharedQueue();
     Job job = submit(a, 0, 2);
     a.claim("replica-a", 1, 200).await();
     b.requestCancel(job.id(), BY_CLIENT).await();
     sleep(400);
-    assertThat(b.reclaimExpired().await()).containsExactly(job.id());
+    assertThat(reclaimed(b)).containsExactly(job.id());
     Job read = b.get(job.id()).await();
     assertThat(read.state()).isEqualTo(JobState.CANCELLED);
     assertThat(read.progress().cancelled()).isEqualTo(2);
@@ -397,6 +422,143 @@ class PgJobClaimsTest {
     assertThat(b.requestCancel(UUID.randomUUID().toString(), BY_CLIENT).await()).isEqualTo(CancelOutcome.UNKNOWN);
     assertThat(a.get(job.id()).await().state()).isEqualTo(JobState.COMPLETED);
     assertThat(a.get(job.id()).await().error()).isNull();
+  }
+
+  // ---- the queue's capacity, attempts, counts, notifications ---------------------------------------
+
+  static Job newJob(int urls) {
+    List<String> list = new ArrayList<>();
+    for (int i = 0; i < urls; i++) {
+      list.add("https://example.com/" + i);
+    }
+    JobSpec spec = new JobSpec(JobType.DOWNLOAD, list, new Limits(8, 4, 0, 30_000, 3_600_000, 1 << 20, 2), null, 0,
+        Map.of());
+    return new Job(UUID.randomUUID().toString(), spec, Instant.now(), null, null, null);
+  }
+
+  @Test
+  void queueCapacityHoldsForConcurrentSubmitsAcrossReplicas() {
+    List<Future<Boolean>> submits = new ArrayList<>();
+    Context ctxA = vertx.getOrCreateContext();
+    Context ctxB = vertx.getOrCreateContext();
+    List<Promise<Boolean>> all = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      JobDriver d = i % 2 == 0 ? a : b;
+      Promise<Boolean> p = Promise.promise();
+      all.add(p);
+      (i % 2 == 0 ? ctxA : ctxB).runOnContext(v -> {
+        Job job = newJob(2);
+        d.submit(job, JobStoreContractTest.itemsOf(job), 3).onComplete(p);
+      });
+    }
+    all.forEach(p -> submits.add(p.future()));
+    Future.all(submits).await();
+    long accepted = submits.stream().filter(f -> f.result()).count();
+    assertThat(accepted).isEqualTo(3);
+    assertThat(a.countQueued().await()).isEqualTo(3);
+    // a claimed job frees a place
+    a.claim("replica-a", 1, LEASE_MS).await();
+    Job next = newJob(1);
+    assertThat(b.submit(next, JobStoreContractTest.itemsOf(next), 3).await()).isTrue();
+    Job over = newJob(1);
+    assertThat(a.submit(over, JobStoreContractTest.itemsOf(over), 3).await()).isFalse();
+    assertThat(a.get(over.id()).await()).as("a refused job is not stored").isNull();
+  }
+
+  @Test
+  void aJobClaimedMaxAttemptsTimesWithoutFinishingEndsFailed() {
+    needsSharedQueue();
+    Job job = submit(a, 0, 2);
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      Claimed c = a.claim("replica-" + attempt, 1, 150).await().get(0);
+      assertThat(c.lease().attempt()).isEqualTo(attempt);
+      sleep(300);
+      List<JobClaims.Moved> moved = b.reclaimExpired(3).await();
+      assertThat(moved).hasSize(1);
+      assertThat(moved.get(0).from()).isEqualTo(JobState.RUNNING);
+      assertThat(moved.get(0).to()).isEqualTo(attempt < 3 ? JobState.QUEUED : JobState.FAILED);
+    }
+    Job read = b.get(job.id()).await();
+    assertThat(read.state()).isEqualTo(JobState.FAILED);
+    assertThat(read.error().code()).isEqualTo("attempts_exhausted");
+    assertThat(read.progress().queued()).isZero();
+    assertThat(b.allItems(job.id()).await()).allSatisfy(i -> assertThat(i.state()).isEqualTo(ItemState.CANCELLED));
+    assertThat(b.claim("replica-x", 5, LEASE_MS).await()).isEmpty();
+  }
+
+  @Test
+  void releaseInOneProcessEndsTheJobCancelledWithItsItems() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(sharedQueue(), "a shared queue takes the job back instead");
+    Job job = submit(a, 0, 3);
+    Claimed c = a.claim("replica-a", 1, LEASE_MS).await().get(0);
+    JobClaims.Moved m = a.release(c.lease(), new JobError("shutdown", "shut down")).await();
+    assertThat(m.from()).isEqualTo(JobState.RUNNING);
+    assertThat(m.to()).isEqualTo(JobState.CANCELLED);
+    Job read = a.get(job.id()).await();
+    assertThat(read.error().code()).isEqualTo("shutdown");
+    assertThat(read.progress().cancelled()).isEqualTo(3);
+  }
+
+  @Test
+  void countByStateCountsEveryReplicasJobs() {
+    submit(a, 0, 1);
+    submit(b, 0, 1);
+    Job done = submit(a, 0, 1);
+    Claimed c = null;
+    for (Claimed x : a.claim("replica-a", 3, LEASE_MS).await()) {
+      if (x.job().id().equals(done.id())) {
+        c = x;
+      }
+    }
+    c.job().moveTo(JobState.COMPLETED, Instant.now(), null);
+    assertThat(a.updateJob(c.lease(), c.job()).await()).isTrue();
+    Map<JobState, Long> counts = b.countByState().await();
+    assertThat(counts.get(JobState.RUNNING)).isEqualTo(2);
+    assertThat(counts.get(JobState.COMPLETED)).isEqualTo(1);
+    assertThat(counts.get(JobState.QUEUED)).isZero();
+  }
+
+  @Test
+  void listenersHearOfQueuedJobsCancelsAndChanges() throws Exception {
+    List<String> heard = Collections.synchronizedList(new ArrayList<>());
+    Context ctx = vertx.getOrCreateContext();
+    Promise<Void> listening = Promise.promise();
+    ctx.runOnContext(v -> b.listen(new JobDriver.Listener() {
+      @Override
+      public void jobQueued() {
+        heard.add("queued");
+      }
+
+      @Override
+      public void cancelRequested(String jobId) {
+        heard.add("cancel " + jobId);
+      }
+
+      @Override
+      public void jobChanged(String jobId) {
+        heard.add("changed " + jobId);
+      }
+    }).onComplete(listening));
+    listening.future().await();
+    try {
+      Job job = submit(a, 0, 1);
+      waitFor(heard, "queued");
+      Claimed c = a.claim("replica-a", 1, LEASE_MS).await().get(0);
+      assertThat(a.updateJob(c.lease(), c.job()).await()).isTrue();
+      waitFor(heard, "changed " + job.id());
+      a.requestCancel(job.id(), BY_CLIENT).await();
+      waitFor(heard, "cancel " + job.id());
+    } finally {
+      b.unlisten().await();
+    }
+  }
+
+  private static void waitFor(List<String> heard, String what) {
+    long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!heard.contains(what)) {
+      assertThat(System.nanoTime()).as("heard " + what + " in time; heard " + heard).isLessThan(end);
+      sleep(10);
+    }
   }
 
   // ---- threading -------------------------------------------------------------------------------------
