@@ -28,6 +28,8 @@ final class JobEventStream implements JobListener {
   private boolean lagging;
   private boolean ended;
 
+  private String lastProgress;
+
   private JobEventStream(RoutingContext ctx, long lastEventId) {
     this.ctx = ctx;
     this.response = ctx.response();
@@ -59,7 +61,7 @@ final class JobEventStream implements JobListener {
       end();
       return;
     }
-    unfollow = engine.follow(job.id(), this);
+    unfollow = engine.follow(job, this);
     response.closeHandler(v -> stop());
     heartbeat = ctx.vertx().setPeriodic(HEARTBEAT_MS, t -> {
       if (!ended) {
@@ -111,7 +113,14 @@ final class JobEventStream implements JobListener {
     if (ended || response.closed()) {
       return;
     }
-    response.write("id: " + (nextId++) + "\nevent: " + event + "\ndata: " + data.encode() + "\n\n");
+    String encoded = data.encode();
+    if (event.equals("progress")) {
+      if (encoded.equals(lastProgress)) {
+        return; // a state change carries the progress too: never the same progress twice
+      }
+      lastProgress = encoded;
+    }
+    response.write("id: " + (nextId++) + "\nevent: " + event + "\ndata: " + encoded + "\n\n");
   }
 
   private void end() {

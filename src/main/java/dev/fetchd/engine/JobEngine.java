@@ -119,7 +119,7 @@ public final class JobEngine {
       claimer.start();
       rescuer.start();
       cleaner.start();
-      lifecycle.refresh();
+      lifecycle.start();
       pump();
     });
   }
@@ -142,7 +142,12 @@ public final class JobEngine {
    * Listeners are dropped after the terminal state event.
    */
   public Runnable follow(String jobId, JobListener listener) {
-    return watchers.follow(jobId, listener);
+    return watchers.follow(jobId, null, listener);
+  }
+
+  /** Follows a job from {@code seen}, what the follower was already shown: only later changes are sent. */
+  public Runnable follow(Job seen, JobListener listener) {
+    return watchers.follow(seen.id(), seen, listener);
   }
 
   // ---- submit, read, cancel -------------------------------------------------------------------------

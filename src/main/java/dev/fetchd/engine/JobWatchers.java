@@ -63,9 +63,14 @@ final class JobWatchers {
     this.runningHere = runningHere;
   }
 
-  /** Follows a job until it is terminal; returns what stops following. */
-  Runnable follow(String jobId, JobListener listener) {
+  /** Follows a job until it is terminal, from {@code seen} (or null); returns what stops following. */
+  Runnable follow(String jobId, Job seen, JobListener listener) {
+    boolean fresh = !watches.containsKey(jobId);
     Watch w = watch(jobId);
+    if (fresh && seen != null && w.lastSeen == null) {
+      w.last = seen;
+      w.lastSeen = signature(seen);
+    }
     w.listeners.add(listener);
     return () -> {
       w.listeners.remove(listener);

@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 final class Lifecycle {
   private static final Logger log = LoggerFactory.getLogger(Lifecycle.class);
   private static final long REFRESH_AFTER_CHANGE_MS = 250;
+  private static final long REFRESH_EVERY_MS = 5_000;
 
   private final Vertx vertx;
   private final JobDriver driver;
@@ -33,6 +34,7 @@ final class Lifecycle {
   private long generation;
   private boolean refreshAgain;
   private long refreshTimer = -1;
+  private long periodic = -1;
 
   Lifecycle(Vertx vertx, JobDriver driver, FetchdMetrics metrics) {
     this.vertx = vertx;
@@ -144,11 +146,18 @@ final class Lifecycle {
     });
   }
 
+  /** Counts again every few seconds: other replicas' changes, and removals, are not all announced. */
+  void start() {
+    periodic = vertx.setPeriodic(REFRESH_EVERY_MS, t -> refresh());
+    refresh();
+  }
+
   long count(JobState s) {
     return byState.get(s);
   }
 
   void stop() {
+    vertx.cancelTimer(periodic);
     if (refreshTimer >= 0) {
       vertx.cancelTimer(refreshTimer);
       refreshTimer = -1;

@@ -319,21 +319,35 @@ final class RunningJob {
         JobState state = ending == null ? JobState.COMPLETED : ending;
         JobError error = endingError;
         if (flushed.failed()) {
-          // outcomes that cannot be saved must not be reported as done: the job fails, loudly
+          // outcomes that cannot be saved must not be reported as done: the job fails, loudly, and the bodies
+          // no saved item points to go
           LoggerFactory.getLogger(RunningJob.class).error("job {}: {} item outcomes could not be saved; the job ends failed",
               job.id(), dirty.size(), flushed.cause());
           state = JobState.FAILED;
           error = new JobError("store_write_failed", "item outcomes could not be saved: " + flushed.cause().getMessage());
+          discardUnsaved();
         }
-        engine.jobFinished(this, finish(state, error));
+        engine.jobFinished(this, finish(state, error, flushed.failed()));
       }
     });
   }
 
-  /** The terminal state: saved under the claim (retried), then recorded and announced. */
-  private Future<Void> finish(JobState state, JobError error) {
+  /**
+   * The terminal state: saved under the claim (retried), then recorded and announced. When item outcomes
+   * were lost, the progress announced is the one saved (counted from the items as stored).
+   */
+  private Future<Void> finish(JobState state, JobError error, boolean itemsLost) {
     JobState from = engine.lifecycle.move(job, state, error);
-    return StoreRetry.run(engine.vertx, this::saveJob).onComplete(ar -> {
+    Future<Void> saved = StoreRetry.run(engine.vertx, this::saveJob);
+    if (itemsLost) {
+      saved = saved.compose(v -> engine.driver.get(job.id()).map(stored -> {
+        if (stored != null) {
+          job.progress().restoreFrom(stored.progress());
+        }
+        return (Void) null;
+      }));
+    }
+    return saved.onComplete(ar -> {
       if (ar.failed()) {
         LoggerFactory.getLogger(RunningJob.class).error("job {}: saving state {} failed; its claim will expire and"
             + " another attempt will run it", job.id(), state.wire(), ar.cause());

@@ -348,6 +348,29 @@ abstract class JobStoreContractTest {
         .containsExactly(job.id());
   }
 
+  @Test
+  void whatTheStoreHandsOutChangesNothingUntilSaved() {
+    Job job = submit(2);
+    Job read = store.get(job.id()).await();
+    read.moveTo(JobState.RUNNING, T0.plusSeconds(1), null);
+    read.progress().addBytes(99);
+    Item item = store.item(job.id(), 0).await();
+    item.state(ItemState.SUCCEEDED);
+    store.allItems(job.id()).await().get(1).state(ItemState.FAILED);
+    job.progress().addBytes(7); // the submitter's own object, too
+
+    assertThat(store.get(job.id()).await().state()).isEqualTo(JobState.QUEUED);
+    assertThat(store.get(job.id()).await().progress().bytes()).isZero();
+    assertThat(store.allItems(job.id()).await()).extracting(Item::state)
+        .containsExactly(ItemState.QUEUED, ItemState.QUEUED);
+
+    store.updateJob(read).await();
+    store.updateItems(List.of(item)).await();
+    assertThat(store.get(job.id()).await().state()).isEqualTo(JobState.RUNNING);
+    assertThat(store.get(job.id()).await().progress().bytes()).isEqualTo(99);
+    assertThat(store.item(job.id(), 0).await().state()).isEqualTo(ItemState.SUCCEEDED);
+  }
+
   // ---- items -----------------------------------------------------------------------------------------
 
   @Test

@@ -314,11 +314,22 @@ public final class RunningService implements AutoCloseable {
     return List.copyOf(blocked);
   }
 
+  /** Undeploys the verticle (its stop() runs) but keeps Vert.x running: what stays open after stop shows. */
+  public void undeploy() {
+    try {
+      vertx.undeploy(deployment).await(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("fetchd did not stop in 30 s", e);
+    }
+  }
+
   /** Stops fetchd (graceful shutdown included), deletes its data dir, and fails if the loop was blocked. */
   @Override
   public void close() {
     try {
-      Main.stop(vertx, io.vertx.core.Future.succeededFuture(deployment), 30_000);
+      boolean deployed = vertx.deploymentIDs().contains(deployment);
+      Main.stop(vertx, deployed ? io.vertx.core.Future.succeededFuture(deployment)
+          : io.vertx.core.Future.failedFuture("already undeployed"), 30_000);
     } catch (Exception e) {
       throw new IllegalStateException("fetchd did not stop", e);
     } finally {
