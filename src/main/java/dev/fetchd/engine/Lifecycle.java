@@ -1,5 +1,6 @@
 package dev.fetchd.engine;
 
+import dev.fetchd.job.ItemState;
 import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobState;
@@ -29,6 +30,7 @@ final class Lifecycle {
   private final JobDriver driver;
   private final Map<JobState, Map<JobState, Counter>> transitions = new EnumMap<>(JobState.class);
   private final Map<JobState, Long> byState = new EnumMap<>(JobState.class);
+  private final Counter[][] itemTransitions = new Counter[ItemState.values().length][ItemState.values().length];
   private boolean refreshing;
   /** Bumped by every change counted here: a count read while one happened is stale and read again. */
   private long generation;
@@ -49,11 +51,28 @@ final class Lifecycle {
       }
       transitions.put(from, row);
     }
+    for (ItemState from : ItemState.values()) {
+      for (ItemState to : ItemState.values()) {
+        if (from.canMoveTo(to)) {
+          itemTransitions[from.ordinal()][to.ordinal()] = Counter.builder("fetchd.item.transitions")
+              .description("Item state changes, by from and to state").tag("from", from.wire()).tag("to", to.wire())
+              .register(metrics.registry());
+        }
+      }
+    }
     for (JobState s : JobState.values()) {
       byState.put(s, 0L);
       metrics.gauge("fetchd.jobs", "Jobs in the store (every replica's), by state", () -> byState.get(s), "state", s.wire());
     }
     metrics.gauge("fetchd.queue.depth", "Jobs waiting to run, on every replica", () -> byState.get(JobState.QUEUED));
+  }
+
+  /**
+   * An item changed state (the caller checked it against the item table). Counted, not logged: a job has up
+   * to 100,000 items; its log line is the job's own, with the counts.
+   */
+  void itemMoved(ItemState from, ItemState to) {
+    itemTransitions[from.ordinal()][to.ordinal()].increment();
   }
 
   /** A job made here: queued. */

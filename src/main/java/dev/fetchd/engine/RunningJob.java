@@ -218,6 +218,7 @@ final class RunningJob {
       return;
     }
     item.state(to);
+    engine.lifecycle.itemMoved(from, to);
     job.progress().moved(item.kind(), from, to);
     if (to.isFinal()) {
       dirty.add(item);
