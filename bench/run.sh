@@ -16,6 +16,13 @@ command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 command -v jcmd >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 /usr/bin/python3 -c 'import aiohttp' >/dev/null 2>&1 || need+=(python3-aiohttp)
 /usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1 || need+=(python3-matplotlib)
+# S7 (a crawl of a real static site): Debian's nginx serves the Debian Administrator's Handbook, wget2 crawls it
+scenarios="${BENCH_ONLY:-${BENCH_SCENARIOS:-S1,S2,S3,S4,S5,S6,S7}}"
+if [[ ",$scenarios," == *,S7,* ]]; then
+  command -v nginx >/dev/null 2>&1 || need+=(nginx)
+  command -v wget2 >/dev/null 2>&1 || need+=(wget2)
+  [ -n "${BENCH_S7_SITE:-}" ] || [ -f /usr/share/doc/debian-handbook/html/en-US/index.html ] || need+=(debian-handbook)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "bench: installing ${need[*]}" >&2
   apt-get update -qq
