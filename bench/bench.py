@@ -5,13 +5,18 @@ Starts the bench target on loopback (pinned to CPU 0), then per scenario runs, o
 pinned to CPU 1: the raw Vert.x client discarding bodies, the raw client writing files, the aiohttp crawler
 (writing files), and a fresh fetchd from target/fetchd.jar (warm-up job, then the timed job, then an untimed
 check of every item and stored file). S5 drives fetchd's API (and a bare Vert.x endpoint) with wrk; S6 runs
-a 100,000-URL job under -Xmx256m. Everything it starts is stopped on exit. Prints one table; writes
+a 100,000-URL job under -Xmx256m. S7 crawls a real static site (Debian's debian-handbook package, served by Debian's
+nginx) with wget2 and with one fetchd crawl job. Everything it starts is stopped on exit. Prints one table; writes
 results.json, table.md and plot.png under BENCH_OUT (default bench/results).
 
 Environment (all optional):
   BENCH_QUICK=1            scale every N by 0.1 (S6 by 0.2), wrk runs 3 s: a smoke run of about a minute
   BENCH_SCALE=F            scale N of S1-S4 by F (overrides the quick factor)
-  BENCH_SCENARIOS=S1,S3    run only these scenarios (default S1,S2,S3,S4,S5,S6)
+  BENCH_SCENARIOS=S1,S3    run only these scenarios (default S1,S2,S3,S4,S5,S6,S7); BENCH_ONLY is the same
+  BENCH_S7_REPS=3          timed runs of each client in S7 (1 with BENCH_QUICK); the table shows the median
+  BENCH_S7_SITE=DIR        the folder nginx serves in S7 (default /usr/share/doc/debian-handbook/html)
+  BENCH_QUIET_WAIT=120     seconds to wait at most for a quiet machine before each measurement
+  BENCH_MERGE=1            keep the rows of the scenarios not run now from the previous results.json
   BENCH_CLIENTS=raw,raw_files,aiohttp,fetchd   clients for S1-S4 (raw_durable adds fsync+rename to raw_files)
   BENCH_WRK_SECONDS=10     duration of each wrk run in S5
   BENCH_JFR=1              record a JFR profile of fetchd's timed job (RUN/fetchd-SCN.jfr and RUN/fetchd-SCN-top.txt)
@@ -859,6 +864,7 @@ def run_s7():
                                      for i in bad][:20],
                 threads_cpu={t: round(threads1[t] - threads0.get(t, 0.0), 3) for t in threads1
                              if threads1[t] - threads0.get(t, 0.0) >= 0.01},
+                max_depth=max((i["depth"] for i in items), default=0),
                 median_duration_ms=median([i["durationMs"] for i in items if i["durationMs"] is not None] or [0]),
                 **log_summary(logs["fetchd"])))
             for c in ("wget2", "fetchd"):
@@ -905,8 +911,8 @@ def run_s7():
         if c == "fetchd":
             last = rs[-1]
             problems = [x for x in rs if x["state"] != "completed"]
-            r["note"] = "job %s, %d items, median durationMs %s" % (last["state"], last["items"],
-                                                                    last["median_duration_ms"])
+            r["note"] = "job %s, %d items (max depth %d), median durationMs %s" % (
+                last["state"], last["items"], last["max_depth"], last["median_duration_ms"])
             if problems:
                 r["note"] += "; NOT COMPLETED: %s" % [x["state"] for x in problems]
             if prof:
@@ -1036,7 +1042,7 @@ def table(rows, machine):
 
 def targets(rows):
     by = {(r["scenario"], r["client"]): r for r in rows}
-    lines = ["Targets (issue 5):"]
+    lines = ["Targets (issue 5; S7: issue 12):"]
 
     def t(s, c):
         r = by.get((s, c))
