@@ -754,7 +754,8 @@ class Nginx:
         for line in text.splitlines():
             m = ACCESS_RE.match(line)
             if m:
-                out.append(dict(status=int(m.group(2)), bytes=int(m.group(3)), method=m.group(6), uri=m.group(7),
+                out.append(dict(status=int(m.group(2)), bytes=int(m.group(3)), ms=1000.0 * float(m.group(4)),
+                                method=m.group(6), uri=m.group(7),
                                 type=m.group(8).split(";")[0].strip(), agent=m.group(9)))
         return out
 
@@ -767,7 +768,8 @@ def log_summary(reqs):
     for r in reqs:
         statuses[str(r["status"])] = statuses.get(str(r["status"]), 0) + 1
     return dict(requests=len(reqs), distinct=len(set(uris)), pages=len(pages), other=len(set(uris)) - len(pages),
-                bytes=sum(r["bytes"] for r in reqs), statuses=statuses)
+                bytes=sum(r["bytes"] for r in reqs), statuses=statuses,
+                nginx_median_ms=median([r["ms"] for r in reqs] or [0]))
 
 
 def thread_cpu(pid):
