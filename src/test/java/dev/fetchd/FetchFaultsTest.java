@@ -156,6 +156,22 @@ class FetchFaultsTest {
   }
 
   @Test
+  void idnAndUnderscoreHostsAreAcceptedAndKeyedApart() {
+    // names that resolve only here, to the loopback target, which the allow-list opens
+    try (RunningService named = RunningService.start(Map.of("allowPrivateNetworks", false, "allowNetworks", "127.0.0.1/32"),
+        HostileTargetsTest.names(Map.of("xn--bcher-kva.test", "127.0.0.1", "under_score.test", "127.0.0.1")))) {
+      List<String> urls = List.of("http://bücher.test:" + target.port() + "/bytes/idn?size=10",
+          "http://under_score.test:" + target.port() + "/bytes/underscore?size=10");
+      String id = named.submitDownload(urls, new JsonObject().put("retries", 0)).getString("id");
+      assertThat(named.awaitTerminal(id, Duration.ofSeconds(20)).getString("state")).isEqualTo("completed");
+      List<JsonObject> items = named.items(id);
+      assertThat(notWholeAtFirstTry(items)).isEmpty();
+      assertThat(items.get(0).getString("finalUrl")).startsWith("http://xn--bcher-kva.test:");
+      assertThat(items.get(1).getString("finalUrl")).startsWith("http://under_score.test:");
+    }
+  }
+
+  @Test
   void ipv4TranslatedIpv6IsDeniedWithoutAConnection() {
     try (RunningService strict = RunningService.start(Map.of("allowPrivateNetworks", false))) {
       int before = hostile.connections();
