@@ -92,9 +92,11 @@ class FetchFaultsTest {
 
   @Test
   void shortBodyIsTruncated() {
-    // small (gathered in memory) and large (streamed to a file) bodies alike
+    // small (gathered in memory) and large (streamed to a file) bodies alike, cut by a close or a reset
     List<JsonObject> items = run(List.of(target.url("/short/s1?size=10000&send=4000"),
-        target.url("/short/s2?size=2000000&send=1000000")), new JsonObject().put("retries", 0));
+        target.url("/short/s2?size=2000000&send=1000000"), hostile.url("/short-close/s3?size=200000&send=100000"),
+        hostile.url("/short-close/s4?size=2000&send=1000"), target.url("/reset/s5?size=100000&after=30000")),
+        new JsonObject().put("retries", 0));
     assertThat(items).allSatisfy(i -> {
       assertThat(i.getString("state")).isEqualTo("failed");
       assertThat(i.getJsonObject("error").getString("code")).isEqualTo("truncated");

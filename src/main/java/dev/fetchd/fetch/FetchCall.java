@@ -567,7 +567,9 @@ public final class FetchCall {
             + " bytes", true) : FetchResult.failure(ErrorCode.RESET, "connection closed: " + msg, true);
       }
       if (t instanceof IOException) {
-        return FetchResult.failure(ErrorCode.RESET, msg, true);
+        // a reset inside a body of declared length leaves it short of that length: truncated, like a close
+        return cut ? FetchResult.failure(ErrorCode.TRUNCATED, "body cut before the declared " + declared
+            + " bytes: " + msg, true) : FetchResult.failure(ErrorCode.RESET, msg, true);
       }
       // what the HTTP decoder could not read: a status line with garbage, a bad version, an endless header...
       if (t instanceof CodecException || t instanceof TooLongFrameException || t instanceof IllegalArgumentException
@@ -582,12 +584,9 @@ public final class FetchCall {
     if (lower.contains("connection refused")) {
       return FetchResult.failure(ErrorCode.CONNECT_FAILED, msg, true);
     }
-    if (lower.contains("connection reset")) {
-      return FetchResult.failure(ErrorCode.RESET, msg, true);
-    }
-    if (lower.contains("closed")) {
-      return cut ? FetchResult.failure(ErrorCode.TRUNCATED, "connection closed before the declared " + declared
-          + " bytes", true) : FetchResult.failure(ErrorCode.RESET, "connection closed: " + msg, true);
+    if (lower.contains("connection reset") || lower.contains("closed")) {
+      return cut ? FetchResult.failure(ErrorCode.TRUNCATED, "body cut before the declared " + declared + " bytes: "
+          + msg, true) : FetchResult.failure(ErrorCode.RESET, msg, true);
     }
     if (err instanceof VertxException) {
       return FetchResult.failure(ErrorCode.INVALID_RESPONSE, "not a valid HTTP response: " + msg, false);

@@ -29,6 +29,8 @@ import java.util.zip.GZIPOutputStream;
  * /close-delimited/{name}?size=N  200, no Content-Length, no chunking: the body (TargetServer.body) ends with the close
  * /length-close/{name}?size=N   200 with Content-Length N, the whole body, then a close without notice: a keep-alive
  *                                 server that drops its connections right after answering
+ * /short-close/{name}?size=N&amp;send=K  Content-Length N but only K bytes of the body, sent with the head in one write,
+ *                                 then a close
  * /utf8-location/{path}         302 to "/" + path + "é" (raw UTF-8 bytes in the Location header)
  * /landing/...                  200 "landed" (the requested target is in {@link #requestLines()})
  * </pre>
@@ -86,6 +88,13 @@ public final class HostileServer implements AutoCloseable {
       socket.write(Buffer.buffer("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: "
           + body.length + "\r\n\r\n"));
       socket.end(Buffer.buffer(body));
+    } else if (path.startsWith("/short-close/")) {
+      String name = path.substring("/short-close/".length());
+      int size = Integer.parseInt(params.getOrDefault("size", "1024"));
+      byte[] body = TargetServer.body(name, size);
+      int send = Integer.parseInt(params.getOrDefault("send", String.valueOf(size / 2)));
+      socket.end(Buffer.buffer("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " + size
+          + "\r\n\r\n").appendBytes(body, 0, send));
     } else if (path.startsWith("/utf8-location/")) {
       Buffer head = Buffer.buffer("HTTP/1.1 302 Found\r\nLocation: /")
           .appendBytes((path.substring("/utf8-location/".length()) + "é").getBytes(StandardCharsets.UTF_8))
