@@ -245,16 +245,18 @@ public final class FetchCall {
       return;
     }
     body = response;
-    response.handler(this::chunk);
-    response.endHandler(v -> bodyEnded());
     if (req.inMemory() || (declared != null && declared <= SMALL_BODY)) {
       // in memory, or a small body with a known length: gathered, then written, fsynced and renamed in one
       // worker call instead of a round trip per step
       memory = Buffer.buffer();
+      response.handler(this::chunk);
+      response.endHandler(v -> bodyEnded());
       return;
     }
     // hold the body back while the temp file opens
     hold();
+    response.handler(this::chunk);
+    response.endHandler(v -> bodyEnded());
     opening = f.files.createTemp(req.storedName());
     opening.onComplete(ar -> {
       if (ar.failed()) {
