@@ -204,9 +204,15 @@ public final class FetchCall {
         });
   }
 
+  /** The next cause in a chain, or null at its end (a self-cause ends it too). */
+  private static Throwable cause(Throwable t) {
+    Throwable c = t.getCause();
+    return c == t ? null : c;
+  }
+
   /** The connection was lost before any byte of an answer: closed or reset under a request just written. */
   private static boolean diedBeforeAnswer(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t = err; t != null; t = cause(t)) {
       if (t instanceof PrematureChannelClosureException) {
         return false; // part of a status line or head had arrived
       }
@@ -548,7 +554,7 @@ public final class FetchCall {
   static FetchResult classify(Throwable err, boolean inBody, Long declared) {
     String msg = err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
     boolean cut = inBody && declared != null;
-    for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t = err; t != null; t = cause(t)) {
       // netty's ConnectTimeoutException is a ConnectException: timeouts first
       if (t instanceof TimeoutException || t instanceof SocketTimeoutException
           || t instanceof io.netty.channel.ConnectTimeoutException) {
