@@ -174,6 +174,20 @@ class FetchFaultsTest {
       assertThat(notWholeAtFirstTry(items)).isEmpty();
       assertThat(items.get(0).getString("finalUrl")).startsWith("http://xn--bcher-kva.test:");
       assertThat(items.get(1).getString("finalUrl")).startsWith("http://under_score.test:");
+
+      // a crawl of an underscore host follows its links there
+      target.html("/us/index", "<a href=\"/us/next\">next</a>").html("/us/next", "next");
+      JsonObject body = new JsonObject().put("type", "crawl")
+          .put("urls", new JsonArray().add("http://under_score.test:" + target.port() + "/us/index"))
+          .put("crawl", new JsonObject().put("maxDepth", 1).put("robots", false))
+          .put("limits", new JsonObject().put("retries", 0));
+      RunningService.Response r = named.post("/jobs", body.encode());
+      assertThat(r.status()).as(r.body()).isEqualTo(202);
+      String crawl = r.json().getString("id");
+      named.awaitTerminal(crawl, Duration.ofSeconds(20));
+      List<JsonObject> pages = named.items(crawl);
+      assertThat(pages).hasSize(2);
+      assertThat(notWholeAtFirstTry(pages)).isEmpty();
     }
   }
 
