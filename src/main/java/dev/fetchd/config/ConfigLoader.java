@@ -104,10 +104,15 @@ public final class ConfigLoader {
         (long) v.get("fetch.maxRetryAfterMs"), (String) v.get("fetch.userAgent"), (boolean) v.get("allowPrivateNetworks"),
         allowNetworks, (int) v.get("jobs.maxUrls"), (long) v.get("jobs.retentionMs"), (long) v.get("shutdown.graceMs"),
         limits, store, pgUrl, (int) v.get("pg.poolSize"), (String) v.get("pg.schema"), (long) v.get("leaseMs"), List.copyOf(apiTokens), adminTokens,
-        (boolean) v.get("metricsPublic"), (String) v.get("files.fsync"), (long) v.get("crawl.maxCrawlDelayMs"), (int) v.get("crawl.maxLinksPerPage"),
+        metricsPublic((String) v.get("metricsPublic"), !apiTokens.isEmpty() || !adminTokens.isEmpty()), (String) v.get("files.fsync"), (long) v.get("crawl.maxCrawlDelayMs"), (int) v.get("crawl.maxLinksPerPage"),
         (String) v.get("http.host"), (long) v.get("http.idleTimeoutMs"), (long) v.get("http.headerTimeoutMs"),
         (int) v.get("http.maxConnections"), (int) v.get("jobs.maxAttempts"), (long) v.get("crawl.parseMemoryBytes"),
-        (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"));
+        (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"));
+  }
+
+  /** {@code auto}: /metrics is public only while the API itself is (no token configured). */
+  private static boolean metricsPublic(String choice, boolean tokens) {
+    return choice.equals("auto") ? !tokens : Boolean.parseBoolean(choice);
   }
 
   private static List<String> tokens(String csv) {

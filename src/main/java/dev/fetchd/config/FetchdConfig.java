@@ -43,7 +43,8 @@ public record FetchdConfig(
     int jobsMaxAttempts,
     long crawlParseMemoryBytes,
     long crawlMaxParseBytes,
-    int crawlParseThreads) {
+    int crawlParseThreads,
+    long httpBodyTimeoutMs) {
 
   private static final long GIB = 1L << 30;
 
@@ -79,7 +80,8 @@ public record FetchdConfig(
       Setting.string("apiTokens", ""),
       Setting.string("apiTokensFile", ""),
       Setting.string("adminTokens", ""),
-      Setting.bool("metricsPublic", true),
+      // auto: public without tokens, token-only as soon as tokens are set
+      Setting.choice("metricsPublic", "auto", "auto", "true", "false"),
       Setting.choice("files.fsync", "auto", "auto", "always", "never"),
       Setting.longValue("crawl.maxCrawlDelayMs", 10_000, 0, 600_000),
       Setting.integer("crawl.maxLinksPerPage", 5_000, 1, 100_000),
@@ -92,7 +94,9 @@ public record FetchdConfig(
       Setting.longValue("crawl.parseMemoryBytes", 0, 0, 64 * GIB),
       Setting.longValue("crawl.maxParseBytes", 8L << 20, 1024, 1 * GIB),
       // 0: one per core
-      Setting.integer("crawl.parseThreads", 0, 0, 256));
+      Setting.integer("crawl.parseThreads", 0, 0, 256),
+      // time from a request's head to the last byte of its body
+      Setting.longValue("http.bodyTimeoutMs", 60_000, 100, 3_600_000));
 
   /**
    * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where

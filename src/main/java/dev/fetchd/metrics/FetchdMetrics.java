@@ -63,7 +63,12 @@ public final class FetchdMetrics {
   }
 
   private Counter rejected(String reason) {
-    return rejected.computeIfAbsent(reason, r -> Counter.builder("fetchd.jobs.rejected")
-        .description("Job submissions refused, by reason").tag("reason", r).register(registry));
+    return rejected.computeIfAbsent(reason, r -> rejectedCounter(registry, r));
+  }
+
+  /** The counter of submissions refused for {@code reason} (the API counts invalid ones itself). */
+  public static Counter rejectedCounter(MeterRegistry registry, String reason) {
+    return Counter.builder("fetchd.jobs.rejected")
+        .description("Job submissions refused, by reason").tag("reason", reason).register(registry);
   }
 }
