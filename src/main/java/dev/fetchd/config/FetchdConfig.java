@@ -47,11 +47,16 @@ public record FetchdConfig(
     long httpBodyTimeoutMs) {
 
   private static final long GIB = 1L << 30;
+  /** The largest request body the service can be told to read (bodies are held in memory). */
+  public static final long MAX_BODY_BYTES = 256L << 20;
+  /** Room per URL in the derived body limit: a quoted URL of up to ~250 characters and its comma. */
+  public static final long BODY_BYTES_PER_URL = 256;
 
   /** Every key the service reads. Keys outside this list are refused in the YAML file. */
   public static final List<Setting> SETTINGS = List.of(
       Setting.integer("http.port", 8080, 0, 65535),
-      Setting.longValue("http.maxBodyBytes", 1 << 20, 1024, 256L << 20),
+      // 0: derived from jobs.maxUrls (see ConfigLoader.bodyLimit), so that a job of the most URLs fits
+      Setting.longValue("http.maxBodyBytes", 0, 0, MAX_BODY_BYTES),
       Setting.string("data.dir", "./data"),
       Setting.integer("queue.capacity", 1000, 1, 1_000_000),
       Setting.integer("maxRunningJobs", 4, 1, 10_000),
