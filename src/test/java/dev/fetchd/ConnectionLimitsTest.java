@@ -184,6 +184,48 @@ class ConnectionLimitsTest {
     }
   }
 
+  @Test
+  void requestBodiesInFlightAreBounded() throws Exception {
+    int limit = 1 << 20;
+    try (RunningService fetchd = RunningService.start(Map.of("http.maxBodyBytes", limit,
+        "http.maxBodyBytesInFlight", 2 * limit))) {
+      String head = "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+          + (limit - 1000) + "\r\n\r\n";
+      List<Conn> slow = new ArrayList<>();
+      try {
+        for (int i = 0; i < 2; i++) {
+          Conn c = Conn.open(fetchd);
+          c.send(head + "{");
+          slow.add(c);
+        }
+        // two bodies of nearly the limit are being read: a third is refused before it is read
+        RunningService.await("a third large body refused", Duration.ofSeconds(10), () -> {
+          try {
+            return rawAnswer(fetchd, head).startsWith("HTTP/1.1 503");
+          } catch (IOException e) {
+            return false;
+          }
+        });
+        String refused = rawAnswer(fetchd, head);
+        assertThat(refused).contains("application/problem+json").contains("Retry-After");
+        // small ones still fit
+        assertThat(rawStatus(fetchd, "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 2\r\nConnection: close\r\n\r\n{}")).isEqualTo(400);
+      } finally {
+        slow.forEach(Conn::close);
+      }
+      // once those are gone, a large body is read again
+      String whole = head + " ".repeat(limit - 1002) + "{}";
+      RunningService.await("a large body read again", Duration.ofSeconds(10), () -> {
+        try {
+          return rawAnswer(fetchd, whole).startsWith("HTTP/1.1 400");
+        } catch (IOException e) {
+          return false;
+        }
+      });
+    }
+  }
+
   private static void healthWithinOneSecond(RunningService fetchd) throws IOException {
     long t0 = System.nanoTime();
     assertThat(rawStatus(fetchd, "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).isEqualTo(200);

@@ -17,13 +17,17 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The API's HTTP server and its connection limits: at most {@code http.maxConnections} open connections,
  * each with an idle timeout and deadlines for a request's head and body ({@link ConnectionDeadlines}).
  * Past the cap a few more connections ({@link #HEALTH_RESERVE}) are let in for health checks only, so
  * that a flood of idle connections cannot make the liveness probe fail; they get one answer (others a 503
- * problem) and are closed. Beyond those, a connection is closed as soon as it is accepted.
+ * problem) and are closed. Beyond those, a connection is closed as soon as it is accepted. Request bodies
+ * are held in memory up to {@code http.maxBodyBytes} each, so together they are bounded too
+ * ({@code http.maxBodyBytesInFlight}, a quarter of the heap by default): past it a request with a body gets
+ * a 503 problem before its body is read.
  */
 public final class ApiServer {
   /** Connections over the cap that may still ask for /health/live or /health/ready. */
@@ -33,10 +37,15 @@ public final class ApiServer {
 
   private final FetchdConfig config;
   private final AtomicInteger open = new AtomicInteger();
+  /** Bytes of request bodies being read or held at once: each body may reach the limit, in memory. */
+  private final long bodyBudget;
+  private final AtomicLong bodiesInFlight = new AtomicLong();
   private final Counter refused;
 
   private ApiServer(FetchdConfig config, MeterRegistry registry) {
     this.config = config;
+    this.bodyBudget = Math.max(config.httpMaxBodyBytes(), config.httpMaxBodyBytesInFlight() > 0
+        ? config.httpMaxBodyBytesInFlight() : Runtime.getRuntime().maxMemory() / 4);
     this.refused = Counter.builder("fetchd.http.connections.refused")
         .description("API connections closed on accept because http.maxConnections was reached")
         .register(registry);
@@ -99,7 +108,36 @@ public final class ApiServer {
       Problem.invalid(bad, "has a '%' that is not followed by two hex digits").send(req.response());
       return;
     }
+    long share = bodyShare(req);
+    if (share > 0) {
+      if (bodiesInFlight.addAndGet(share) > bodyBudget) {
+        bodiesInFlight.addAndGet(-share);
+        // refused before a byte of the body is read; the connection goes, with the unread body
+        req.response().putHeader("Connection", "close");
+        new Problem(503, "busy", "Too many large requests", "request bodies being read already fill "
+            + bodyBudget + " bytes; try again", List.of()).retryAfter(1).send(req.response());
+        req.connection().close();
+        return;
+      }
+      ConnectionDeadlines.onRequestEnd(channel(req.connection()), () -> bodiesInFlight.addAndGet(-share));
+    }
     router.handle(req);
+  }
+
+  /**
+   * What a request may take of the body budget: its declared length, or the whole limit for a chunked
+   * body; 0 without a body. A body over the limit is refused (413) by the router, before it is read.
+   */
+  private long bodyShare(HttpServerRequest req) {
+    String length = req.getHeader("Content-Length");
+    if (length != null) {
+      try {
+        return Math.min(Math.max(0, Long.parseLong(length.trim())), config.httpMaxBodyBytes());
+      } catch (NumberFormatException e) {
+        return config.httpMaxBodyBytes();
+      }
+    }
+    return req.getHeader("Transfer-Encoding") != null ? config.httpMaxBodyBytes() : 0;
   }
 
   /** Whether a raw path or query holds a '%' not followed by two hexadecimal digits. */

@@ -40,6 +40,8 @@ final class ConnectionDeadlines {
   private boolean requestDone;
   private boolean responseDone;
   private ScheduledFuture<?> timer;
+  /** Gives back what the current request holds (its share of the body budget); run once, at its end. */
+  private Runnable release;
 
   private ConnectionDeadlines(Channel channel, long idleMs, long headMs, long bodyMs, boolean healthOnly) {
     this.channel = channel;
@@ -70,6 +72,28 @@ final class ConnectionDeadlines {
     return d != null && d.healthOnly;
   }
 
+  /**
+   * Runs {@code r} when the request now in progress ends (its response sent and its body read) or the
+   * connection closes; at once if the connection is not watched.
+   */
+  static void onRequestEnd(Channel channel, Runnable r) {
+    ConnectionDeadlines d = channel == null ? null : channel.attr(KEY).get();
+    if (d == null || !channel.isActive()) {
+      r.run();
+    } else {
+      d.releaseNow();
+      d.release = r;
+    }
+  }
+
+  private void releaseNow() {
+    Runnable r = release;
+    release = null;
+    if (r != null) {
+      r.run();
+    }
+  }
+
   private void enter(Phase next) {
     phase = next;
     if (timer != null) {
@@ -95,6 +119,7 @@ final class ConnectionDeadlines {
     if (requestDone && responseDone) {
       requestDone = false;
       responseDone = false;
+      releaseNow();
       enter(Phase.IDLE);
     }
   }
@@ -114,6 +139,7 @@ final class ConnectionDeadlines {
       if (timer != null) {
         timer.cancel(false);
       }
+      releaseNow();
       ctx.fireChannelInactive();
     }
   }

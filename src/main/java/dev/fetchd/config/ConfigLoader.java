@@ -107,7 +107,8 @@ public final class ConfigLoader {
         metricsPublic((String) v.get("metricsPublic"), !apiTokens.isEmpty() || !adminTokens.isEmpty()), (String) v.get("files.fsync"), (long) v.get("crawl.maxCrawlDelayMs"), (int) v.get("crawl.maxLinksPerPage"),
         (String) v.get("http.host"), (long) v.get("http.idleTimeoutMs"), (long) v.get("http.headerTimeoutMs"),
         (int) v.get("http.maxConnections"), (int) v.get("jobs.maxAttempts"), (long) v.get("crawl.parseMemoryBytes"),
-        (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"));
+        (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"),
+        (long) v.get("http.maxBodyBytesInFlight"));
   }
 
   /**

@@ -44,7 +44,8 @@ public record FetchdConfig(
     long crawlParseMemoryBytes,
     long crawlMaxParseBytes,
     int crawlParseThreads,
-    long httpBodyTimeoutMs) {
+    long httpBodyTimeoutMs,
+    long httpMaxBodyBytesInFlight) {
 
   private static final long GIB = 1L << 30;
   /** The largest request body the service can be told to read (bodies are held in memory). */
@@ -101,7 +102,9 @@ public record FetchdConfig(
       // 0: one per core
       Setting.integer("crawl.parseThreads", 0, 0, 256),
       // time from a request's head to the last byte of its body
-      Setting.longValue("http.bodyTimeoutMs", 60_000, 100, 3_600_000));
+      Setting.longValue("http.bodyTimeoutMs", 60_000, 100, 3_600_000),
+      // 0: a quarter of the heap, at least one http.maxBodyBytes
+      Setting.longValue("http.maxBodyBytesInFlight", 0, 0, 64 * GIB));
 
   /**
    * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where
