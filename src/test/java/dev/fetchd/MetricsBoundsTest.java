@@ -107,7 +107,7 @@ class MetricsBoundsTest {
     for (HttpServer s : origins) {
       urls.add("http://127.0.0.1:" + s.actualPort() + "/x");
     }
-    String id = fetchd.submitDownload(urls, new JsonObject().put("concurrency", 32).put("retries", 0)).getString("id");
+    String id = fetchd.submitDownload(urls, new JsonObject().put("concurrency", 8).put("retries", 0)).getString("id");
     JsonObject job = fetchd.awaitTerminal(id, Duration.ofSeconds(120));
     assertThat(job.getJsonObject("progress").getInteger("succeeded")).isEqualTo(origins.size());
   }
