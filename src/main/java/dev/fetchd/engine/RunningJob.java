@@ -14,12 +14,10 @@ import dev.fetchd.files.FileStore;
 import dev.fetchd.job.Limits;
 import dev.fetchd.store.Lease;
 import io.vertx.core.Future;
-import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 
@@ -426,15 +424,9 @@ final class RunningJob {
     unsaved.clear();
   }
 
-  /** Host and port: the unit of politeness. */
+  /** Host and port: the unit of politeness, from the one URL type (punycode host, default port). */
   static String hostKey(String url) {
-    try {
-      URI u = URI.create(url);
-      String host = u.getHost() == null ? "" : u.getHost().toLowerCase(Locale.ROOT);
-      int port = u.getPort() > 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
-      return host + ":" + port;
-    } catch (IllegalArgumentException e) {
-      return url;
-    }
+    return dev.fetchd.crawl.NormalizedUrl.hostKey(url);
   }
+
 }
