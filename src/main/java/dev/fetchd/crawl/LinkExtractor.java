@@ -133,7 +133,8 @@ public final class LinkExtractor {
     LimitedInputStream limited = new LimitedInputStream(in, Math.max(0, maxBytes - bom));
     Walk walk = new Walk(page, Math.max(0, maxLinks), linkBytes);
     StreamParser parser = new StreamParser(Parser.htmlParser());
-    try (Reader reader = new InputStreamReader(limited, charset)) {
+    GuardedReader reader = new GuardedReader(new InputStreamReader(limited, charset), parser);
+    try (reader) {
       parser.parse(reader, page.toString());
       Iterator<Element> elements = parser.iterator();
       while (elements.hasNext()) {
@@ -145,7 +146,7 @@ public final class LinkExtractor {
     } finally {
       parser.close();
     }
-    return walk.result(limited.hitLimit());
+    return walk.result(limited.hitLimit() || reader.tooDeep);
   }
 
   /**
@@ -385,8 +386,8 @@ public final class LinkExtractor {
     }
 
     void add(String raw) {
-      if (raw == null || raw.isBlank()) {
-        return;
+      if (raw == null || raw.isBlank() || truncated && urls.size() >= max) {
+        return; // full, and known to be cut: resolving more changes nothing
       }
       String url = UrlNormalizer.resolve(base, raw);
       if (url == null) {
@@ -650,6 +651,84 @@ public final class LinkExtractor {
 
   private static boolean isSpace(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+  }
+
+  /**
+   * The page's characters on their way to the parser, which asks for more between tokens, when its partial document
+   * is consistent. Every {@link #CHECK_EVERY} characters this looks down the chain of open elements: text and
+   * comments already parsed there are dropped (the walk drops elements itself, as they complete), and a chain deeper
+   * than {@link #MAX_DEPTH} ends the parse there ({@code truncated}): what a streaming parse holds is then bounded by
+   * the largest single token, not by the page.
+   */
+  private static final class GuardedReader extends Reader {
+    static final int CHECK_EVERY = 64 * 1024;
+    static final int MAX_DEPTH = 2048;
+    static final int PRUNE_AT = 64;
+
+    private final Reader in;
+    private final StreamParser parser;
+    private long sinceCheck;
+    boolean tooDeep;
+
+    GuardedReader(Reader in, StreamParser parser) {
+      this.in = in;
+      this.parser = parser;
+    }
+
+    @Override
+    public int read(char[] buf, int off, int len) throws IOException {
+      if (tooDeep) {
+        return -1;
+      }
+      if (sinceCheck >= CHECK_EVERY) {
+        sinceCheck = 0;
+        if (!check()) {
+          tooDeep = true;
+          return -1;
+        }
+      }
+      int n = in.read(buf, off, len);
+      if (n > 0) {
+        sinceCheck += n;
+      }
+      return n;
+    }
+
+    /** Prunes the open chain; false when it is too deep to go on. */
+    private boolean check() {
+      Element el = parser.document();
+      for (int depth = 0; el != null; depth++) {
+        if (depth > MAX_DEPTH) {
+          return false;
+        }
+        if (el.childNodeSize() > PRUNE_AT) {
+          pruneText(el);
+        }
+        el = el.lastElementChild();
+      }
+      return true;
+    }
+
+    /** Keeps an element's element children (open, or complete and not yet handed over) and its last node. */
+    private static void pruneText(Element el) {
+      List<Node> kids = el.childNodes();
+      List<Node> keep = new ArrayList<>();
+      for (int i = 0; i < kids.size(); i++) {
+        Node k = kids.get(i);
+        if (k instanceof Element || i == kids.size() - 1) {
+          keep.add(k);
+        }
+      }
+      if (keep.size() < kids.size()) {
+        el.empty();
+        el.appendChildren(keep);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
   }
 
   /** Reads at most {@code limit} bytes, then reports end of stream; remembers whether there was more. */

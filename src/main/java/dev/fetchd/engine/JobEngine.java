@@ -52,6 +52,7 @@ public final class JobEngine {
   final AsyncSemaphore global;
   final HostLimiter hosts;
   final RobotsCheck robots;
+  final dev.fetchd.crawl.PageParser parser;
   /** The shared queue of several replicas (PostgreSQL store); null with the in-memory store. */
   final JobClaims claims;
   private final SharedQueue shared;
@@ -85,6 +86,7 @@ public final class JobEngine {
     this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
     this.hosts = new HostLimiter(vertx);
     this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
+    this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
     this.claims = store instanceof JobClaims c ? c : null;
     this.shared = claims == null ? null : new SharedQueue(this, claims, config.leaseMs());
     for (JobState s : JobState.values()) {
