@@ -32,11 +32,14 @@ import org.jsoup.parser.StreamParser;
 /**
  * Finds the links and assets of an HTML page.
  *
- * <p><b>Blocking and CPU-bound: run it on a worker</b> ({@code vertx.executeBlocking(() -> ..., false)}), never on the
- * event loop. It parses the whole page into a DOM with jsoup: about 0.2-0.3 s of CPU (warm JIT; the first page in a JVM
- * is ~3x slower) and a few times the body's size in memory for a 5 MB page, well under a millisecond for a small one.
- * Stateless and thread-safe: calls may run in parallel. Bodies are parsed up to {@link #MAX_PARSE_BYTES}; the rest is
- * ignored (and {@code truncated} is set). It cannot be interrupted: a cancelled job just drops the result.
+ * <p><b>Blocking and CPU-bound: run it on a worker</b> ({@link PageParser} does, within its memory budget), never on
+ * the event loop. It streams the page through jsoup's {@link StreamParser} and drops each element once read, so it
+ * never holds the page's DOM: its peak heap is bounded by the largest single token (a text run, attribute or
+ * comment; see {@link PageParser#HEAP_PER_BYTE}) plus the URLs it keeps ({@link #linkBytes}). About 30-40 ms of CPU
+ * per MB of dense markup (warm JIT), a few ms for a 100 KB page. Stateless and thread-safe: calls may run in
+ * parallel. A stream is read up to a byte limit (and {@code truncated} set if there was more); nesting deeper than
+ * 2048 elements ends the parse there, also {@code truncated}. It cannot be interrupted: a cancelled job just drops
+ * the result.
  *
  * <p>What counts:
  * <ul>
@@ -66,7 +69,7 @@ import org.jsoup.parser.StreamParser;
  */
 public final class LinkExtractor {
 
-  /** Bodies are parsed up to this many bytes (8 MiB); a DOM costs a few times its HTML in memory. */
+  /** Bodies given without a limit of their own are parsed up to this many bytes (8 MiB). */
   public static final int MAX_PARSE_BYTES = 8 * 1024 * 1024;
 
   /** Heap per kept URL beyond its characters: the String, its set entry, list slots of the result. */
