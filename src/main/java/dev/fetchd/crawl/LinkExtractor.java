@@ -20,6 +20,7 @@ import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jsoup.Jsoup;
@@ -302,14 +303,10 @@ public final class LinkExtractor {
           break;
         case "meta":
           if (e.attr("name").trim().equalsIgnoreCase("robots")) {
-            for (String token : e.attr("content").toLowerCase(Locale.ROOT).split("[\\s,]+")) {
-              if (token.equals("nofollow") || token.equals("none")) {
-                nofollow = true;
-              }
-              if (token.equals("noindex") || token.equals("none")) {
-                noindex = true;
-              }
-            }
+            String content = e.attr("content");
+            boolean none = hasToken(content, "none", true);
+            nofollow |= none || hasToken(content, "nofollow", true);
+            noindex |= none || hasToken(content, "noindex", true);
           } else if (e.attr("http-equiv").trim().equalsIgnoreCase("refresh")) {
             String target = refreshUrl(e.attr("content"));
             if (target != null) {
@@ -412,9 +409,7 @@ public final class LinkExtractor {
       if (srcset == null || srcset.isBlank()) {
         return;
       }
-      for (String candidate : srcsetUrls(srcset)) {
-        add(candidate);
-      }
+      srcsetUrls(srcset, this::add);
     }
   }
 
@@ -424,6 +419,12 @@ public final class LinkExtractor {
    */
   static List<String> srcsetUrls(String s) {
     List<String> out = new ArrayList<>();
+    srcsetUrls(s, out::add);
+    return out;
+  }
+
+  /** As {@link #srcsetUrls(String)}, one URL at a time: a huge srcset is never held as a list. */
+  static void srcsetUrls(String s, Consumer<String> out) {
     int n = s.length();
     int i = 0;
     while (true) {
@@ -431,7 +432,7 @@ public final class LinkExtractor {
         i++;
       }
       if (i >= n) {
-        return out;
+        return;
       }
       int start = i;
       while (i < n && !isSpace(s.charAt(i))) {
@@ -459,7 +460,7 @@ public final class LinkExtractor {
         }
       }
       if (!url.isEmpty()) {
-        out.add(url);
+        out.accept(url);
       }
     }
   }
@@ -508,11 +509,28 @@ public final class LinkExtractor {
   }
 
   private static boolean hasToken(String list, String token) {
-    if (list == null || list.isEmpty()) {
+    return hasToken(list, token, false);
+  }
+
+  /**
+   * Whether a list separated by whitespace (and commas, if {@code commas}) holds a token, ignoring case. Scans in
+   * place: an attribute of megabytes is never split into an array of its words.
+   */
+  static boolean hasToken(String list, String token, boolean commas) {
+    if (list == null) {
       return false;
     }
-    for (String t : list.trim().split("\\s+")) {
-      if (t.equalsIgnoreCase(token)) {
+    int n = list.length();
+    int i = 0;
+    while (i < n) {
+      while (i < n && (isSpace(list.charAt(i)) || commas && list.charAt(i) == ',')) {
+        i++;
+      }
+      int start = i;
+      while (i < n && !isSpace(list.charAt(i)) && !(commas && list.charAt(i) == ',')) {
+        i++;
+      }
+      if (i - start == token.length() && list.regionMatches(true, start, token, 0, token.length())) {
         return true;
       }
     }
