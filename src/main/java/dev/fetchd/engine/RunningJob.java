@@ -169,7 +169,8 @@ final class RunningJob {
     engine.parser.parse(file, type, base, maxLinks, item.bytes(), f::inScope)
         .onComplete(ar -> {
           expanding--;
-          dev.fetchd.crawl.ParseOutcome out = ar.result(); // never failed: a failure is an outcome
+          dev.fetchd.crawl.ParseOutcome out = ar.succeeded() ? ar.result() : dev.fetchd.crawl.ParseOutcome.notParsed(
+              dev.fetchd.crawl.ParseOutcome.Reason.PARSE_FAILED, String.valueOf(ar.cause()));
           if (!out.isParsed()) {
             LoggerFactory.getLogger(RunningJob.class).warn("job {}: links of {} not extracted: {}", job.id(), base,
                 out.message());
