@@ -96,7 +96,7 @@ public record FetchdConfig(
       Setting.longValue("http.headerTimeoutMs", 10_000, 100, 600_000),
       Setting.integer("http.maxConnections", 10_000, 1, 1_000_000),
       Setting.integer("jobs.maxAttempts", 3, 1, 100),
-      // 0: sized from the heap at start (an eighth of it)
+      // 0: sized from the heap at start (a quarter of it: see PageParser.create)
       Setting.longValue("crawl.parseMemoryBytes", 0, 0, 64 * GIB),
       Setting.longValue("crawl.maxParseBytes", 8L << 20, 1024, 1 * GIB),
       // 0: one per core

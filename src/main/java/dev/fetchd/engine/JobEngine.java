@@ -57,6 +57,7 @@ public final class JobEngine {
   final AsyncSemaphore global;
   final HostLimiter hosts;
   final RobotsCheck robots;
+  final dev.fetchd.crawl.PageParser parser;
   final Lifecycle lifecycle;
   final JobWatchers watchers;
   private final Claimer claimer;
@@ -78,6 +79,7 @@ public final class JobEngine {
     this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
     this.hosts = new HostLimiter(vertx);
     this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
+    this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
     this.lifecycle = new Lifecycle(vertx, driver, metrics);
     this.watchers = new JobWatchers(vertx, driver, id -> {
       RunningJob rj = running.get(id);

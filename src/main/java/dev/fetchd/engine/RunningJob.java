@@ -158,8 +158,10 @@ final class RunningJob {
   }
 
   /**
-   * A crawl page was stored: extract its links on a worker (jsoup is CPU work and reads the file), then
-   * queue what is new and in scope. The job cannot end while an extraction is under way.
+   * A crawl page was stored: extract its links within the parse budget, on the parse workers (CPU work that
+   * reads the file), then queue what is new and in scope. The job cannot end while an extraction is under way.
+   * A page not parsed (too large, or the extraction failed) keeps its success, says why in its error, and counts
+   * in progress as {@code notParsed}.
    */
   void pageStored(Item item) {
     if (frontier == null || ending != null) {
@@ -175,14 +177,22 @@ final class RunningJob {
     int maxLinks = engine.config.crawlMaxLinksPerPage();
     expanding++;
     CrawlFrontier f = frontier;
-    engine.vertx.executeBlocking(() -> f.inScope(LinkExtractor.extract(file, type, base, maxLinks)), false)
+    engine.parser.parse(file, type, base, maxLinks, item.bytes(), f::inScope)
         .onComplete(ar -> {
           expanding--;
-          if (ar.succeeded() && ending == null) {
-            addItems(frontier.accept(item, base, ar.result()));
-          } else if (ar.failed()) {
-            LoggerFactory.getLogger(RunningJob.class).warn("job {}: link extraction of {} failed: {}", job.id(),
-                base, ar.cause().toString());
+          dev.fetchd.crawl.ParseOutcome out = ar.succeeded() ? ar.result() : dev.fetchd.crawl.ParseOutcome.notParsed(
+              dev.fetchd.crawl.ParseOutcome.Reason.PARSE_FAILED, String.valueOf(ar.cause()));
+          if (!out.isParsed()) {
+            LoggerFactory.getLogger(RunningJob.class).warn("job {}: links of {} not extracted: {}", job.id(), base,
+                out.message());
+            item.error(new ItemError(ErrorCode.NOT_PARSED, out.reason().wire() + ": " + out.message()));
+            job.progress().pageNotParsed();
+            if (item.state().isFinal() && !dirty.contains(item)) {
+              dirty.add(item); // already saved as succeeded: save it again with its note
+            }
+            engine.watchers.progressChanged(job);
+          } else if (ending == null) {
+            addItems(frontier.accept(item, base, out.links()));
           }
           dispatch();
         });
