@@ -181,6 +181,8 @@ public final class PgJobStore implements JobStore, JobClaims {
     return new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
   }
 
+  public HostPermits hostPermits() { return new PgHostPermits(pool); }
+
   public PgNotifier.Channels channels() {
     return channels;
   }
