@@ -82,6 +82,7 @@ public final class FetchdVerticle extends VerticleBase {
     Fetcher fetcher = new Fetcher(vertx, client, files, guard, config.fetchMaxRedirects(), config.fetchMaxRetryAfterMs(),
         config.fetchUserAgent());
     engine = new JobEngine(vertx, config, store, fetcher, files, metrics);
+    engine.hostPermits(store instanceof PgJobStore pg ? pg.hostPermits() : new dev.fetchd.store.MemoryHostPermits());
     return files.init(config.store().equals("postgres"), 3_600_000)
         .onSuccess(removed -> {
           if (removed > 0) {

@@ -101,6 +101,7 @@ public final class JobEngine {
     metrics.gauge("fetchd.fetch.permits.limit", "Global fetch permits", global::limit);
     metrics.gauge("fetchd.fetch.waiters", "Fetches waiting for a global permit", global::waiters);
     metrics.gauge("fetchd.host.permits.waiters", "Fetches waiting for a per-host slot", hosts::waiters);
+    metrics.gauge("fetchd.host.cluster.waiters", "Fetches holding a local host slot while they wait for the cluster-wide one", hosts::clusterWaiters);
     metrics.gauge("fetchd.hosts.tracked", "Hosts with per-host politeness state", hosts::hostsTracked);
   }
 
@@ -113,6 +114,8 @@ public final class JobEngine {
     }
     return Future.succeededFuture();
   }
+
+  public void hostPermits(dev.fetchd.store.HostPermits permits) { hosts.cluster(permits, replica()); }
 
   /** The name of this replica in the shared queue, or null with the in-memory store. */
   public String replica() {
