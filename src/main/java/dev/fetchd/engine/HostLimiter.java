@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * repeated after the rest of the host's delay, or after a short backoff when the host is full elsewhere; a
  * failed one (the database slow or unreachable) too: fetches wait rather than go unchecked. Cluster slots are
  * released with the local ones and renewed while held, so a replica that dies frees them within a lease.
+ *
+ * <p>A cluster slot that took a round trip and is given back while its host is busy here is first offered,
+ * until the end of the event loop's turn, to the next request to the host with the same limits and no delay
+ * (the item that takes the job permit just freed asks in that same turn): the slot passes on without two
+ * round trips, and the count in the cluster never changes by it.
  */
 public final class HostLimiter {
   private static final Logger log = LoggerFactory.getLogger(HostLimiter.class);
@@ -80,9 +85,13 @@ public final class HostLimiter {
     long now = nowMs();
     if (h.waiters.isEmpty() && h.inFlight < maxInFlight && now >= h.lastStartMs + delayMs) {
       h.start(now);
+      if (takeSpare(h, maxInFlight, delayMs)) {
+        return Future.succeededFuture();
+      }
       Future<HostGrant> asked = cluster.acquire(host, maxInFlight, delayMs, holder, CLUSTER_LEASE_MS);
       if (asked.succeeded() && asked.result().granted()) {
-        held(h, asked.result().slot());
+        // answered at once (in memory): no round trip to save by passing the slot on later
+        held(h, new Held(asked.result().slot(), maxInFlight, delayMs, false));
         return Future.succeededFuture();
       }
       Waiter w = new Waiter(h, Promise.promise(), maxInFlight, delayMs);
@@ -131,19 +140,46 @@ public final class HostLimiter {
     }
     // the oldest cluster slot goes: the ones left are the newest, so each request still in flight is covered
     // by a slot granted no earlier than it started
-    Long slot = h.slots.poll();
-    if (slot != null) {
-      clusterSlots--;
-      releaseCluster(host, slot);
-    }
+    Held slot = h.slots.poll();
     h.inFlight--;
+    if (slot != null) {
+      if (slot.passable() && h.spare == null) {
+        offer(h, slot);
+      } else {
+        clusterSlots--;
+        releaseCluster(host, slot.slot());
+      }
+    }
     drain(h);
+  }
+
+  /** Keeps a released cluster slot for the rest of this turn of the event loop; then gives it back. */
+  private void offer(Host h, Held slot) {
+    h.spare = slot;
+    vertx.runOnContext(v -> {
+      if (h.spare == slot) {
+        h.spare = null;
+        clusterSlots--;
+        releaseCluster(h.key, slot.slot());
+      }
+    });
+  }
+
+  /** Takes the host's spare cluster slot if it was granted with these limits and no delay. */
+  private boolean takeSpare(Host h, int maxInFlight, long delayMs) {
+    Held spare = h.spare;
+    if (spare == null || delayMs != 0 || spare.maxInFlight() != maxInFlight) {
+      return false;
+    }
+    h.spare = null;
+    h.slots.add(spare);
+    return true;
   }
 
   /** Forgets hosts idle for a while, so a crawl over a million hosts does not keep a million entries. */
   public void evictIdle() {
     long now = nowMs();
-    hosts.values().removeIf(h -> h.inFlight == 0 && h.waiters.isEmpty() && h.timer < 0
+    hosts.values().removeIf(h -> h.inFlight == 0 && h.waiters.isEmpty() && h.timer < 0 && h.spare == null
         && now - h.lastStartMs > IDLE_EVICT_MS);
     cluster.sweep(CLUSTER_IDLE_MS).onFailure(err -> log.debug("sweep of cluster host permits failed: {}", err.toString()));
   }
@@ -184,10 +220,15 @@ public final class HostLimiter {
       it.remove();
       waiting--;
       h.start(now);
-      // asking may complete the waiter now (its continuation may re-enter acquire/release, which is safe
-      // because this host's counters are already up to date, but the iterator is not): restart the scan
-      clusterWaits.put(w.promise.future(), w);
-      askCluster(w);
+      // completing (or asking, which may complete) runs the waiter's continuation now; it may re-enter
+      // acquire/release, which is safe because this host's counters are already up to date, but the iterator
+      // is not: restart the scan
+      if (takeSpare(h, w.maxInFlight, w.delayMs)) {
+        w.promise.complete();
+      } else {
+        clusterWaits.put(w.promise.future(), w);
+        askCluster(w);
+      }
       drain(h);
       return;
     }
@@ -205,13 +246,13 @@ public final class HostLimiter {
 
   private void whenAnswered(Waiter w, Future<HostGrant> asked) {
     if (asked.isComplete()) {
-      answered(w, asked);
+      answered(w, asked, false);
     } else {
-      asked.onComplete(ar -> answered(w, ar));
+      asked.onComplete(ar -> answered(w, ar, true));
     }
   }
 
-  private void answered(Waiter w, AsyncResult<HostGrant> ar) {
+  private void answered(Waiter w, AsyncResult<HostGrant> ar, boolean roundTrip) {
     boolean granted = ar.succeeded() && ar.result().granted();
     if (w.cancelled) {
       if (granted) {
@@ -221,7 +262,7 @@ public final class HostLimiter {
     }
     if (granted) {
       clusterWaits.remove(w.promise.future());
-      held(w.host, ar.result().slot());
+      held(w.host, new Held(ar.result().slot(), w.maxInFlight, w.delayMs, roundTrip));
       clusterRecovered();
       w.promise.complete();
       return;
@@ -247,7 +288,7 @@ public final class HostLimiter {
     return step / 2 + ThreadLocalRandom.current().nextLong(step / 2 + 1);
   }
 
-  private void held(Host h, long slot) {
+  private void held(Host h, Held slot) {
     h.slots.add(slot);
     clusterSlots++;
     if (renewTimer < 0) {
@@ -297,6 +338,13 @@ public final class HostLimiter {
     return System.nanoTime() / 1_000_000;
   }
 
+  /** A cluster slot held here, with the limits it was granted under; passable: worth passing on (see above). */
+  private record Held(long slot, int maxInFlight, long delayMs, boolean roundTrip) {
+    boolean passable() {
+      return roundTrip && delayMs == 0;
+    }
+  }
+
   private static final class Waiter {
     final Host host;
     final Promise<Void> promise;
@@ -319,7 +367,9 @@ public final class HostLimiter {
     final String key;
     final LinkedHashMap<Future<Void>, Waiter> waiters = new LinkedHashMap<>();
     /** Cluster slots held for this host's requests in flight here, oldest first. */
-    final ArrayDeque<Long> slots = new ArrayDeque<>(2);
+    final ArrayDeque<Held> slots = new ArrayDeque<>(2);
+    /** A cluster slot given back in this turn of the event loop, offered to the next request (see above). */
+    Held spare;
     int inFlight;
     long lastStartMs = Long.MIN_VALUE / 2;
     long timer = -1;

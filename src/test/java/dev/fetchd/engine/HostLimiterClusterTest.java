@@ -98,6 +98,33 @@ class HostLimiterClusterTest {
   }
 
   @Test
+  void aSlotGivenBackPassesToTheNextRequestInTheSameTurnAndIsReleasedOtherwise() throws Exception {
+    Future<Void> first = on(ctxA, () -> a.acquire(HOST, 2, 0));
+    await("granted", first::succeeded);
+    long slot = slotId();
+    // the item that takes the freed job permit asks in the same turn: it gets the same slot, no round trip
+    Future<Void> next = on(ctxA, () -> {
+      a.release(HOST);
+      return a.acquire(HOST, 2, 0);
+    });
+    assertThat(next.succeeded()).as("granted at once").isTrue();
+    assertThat(slotId()).isEqualTo(slot);
+    // a request with other limits asks the cluster itself; the slot offered meanwhile goes back after the turn
+    Future<Void> other = on(ctxA, () -> {
+      a.release(HOST);
+      return a.acquire(HOST, 3, 0);
+    });
+    await("granted by the cluster", other::succeeded);
+    await("the offered slot given back", () -> slots() == 1);
+    assertThat(slotId()).isNotEqualTo(slot);
+    on(ctxA, () -> {
+      a.release(HOST);
+      return null;
+    });
+    await("nothing held", () -> slots() == 0);
+  }
+
+  @Test
   void withTheDatabaseUnreachableFetchesWaitInsteadOfGoingUnchecked() throws Exception {
     storeB.close().await();
     Future<Void> waiting = on(ctxB, () -> b.acquire(HOST, 1, 0));
@@ -109,6 +136,16 @@ class HostLimiterClusterTest {
     assertThat(on(ctxB, () -> b.clusterWaiters())).isEqualTo(1);
     assertThat(on(ctxB, () -> b.cancel(HOST, waiting))).isTrue();
     assertThat(on(ctxB, () -> b.inFlight(HOST))).isZero();
+  }
+
+  private long slotId() {
+    PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(PgTestDatabase.url())).await();
+    try {
+      return conn.query("SELECT max(id) FROM " + SCHEMA + ".fetchd_host_slots").execute().await()
+          .iterator().next().getLong(0);
+    } finally {
+      conn.close().await();
+    }
   }
 
   private long slots() {
