@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * <p>A cluster slot that took a round trip and is given back while its host is busy here is first offered,
  * until the end of the event loop's turn, to the next request to the host with the same limits and no delay
  * (the item that takes the job permit just freed asks in that same turn): the slot passes on without two
- * round trips, and the count in the cluster never changes by it.
+ * round trips, and the count in the cluster never changes by it. It passes on only for {@value #PASS_MS} ms
+ * after its grant, and not at all when another replica waited for the host then, so that replicas take turns.
  */
 public final class HostLimiter {
   private static final Logger log = LoggerFactory.getLogger(HostLimiter.class);
@@ -48,7 +49,9 @@ public final class HostLimiter {
   /** Hosts without a grant for this long are dropped from the cluster table: longer than any delay. */
   private static final long CLUSTER_IDLE_MS = 3_600_000;
   private static final long RETRY_MIN_MS = 10;
-  private static final long RETRY_MAX_MS = 500;
+  private static final long RETRY_MAX_MS = 250;
+  /** How long after its grant a cluster slot may pass from one request to the next without asking again. */
+  static final long PASS_MS = 1_000;
   private static final long FAILURE_RETRY_MAX_MS = 2_000;
   private static final long FAILURE_LOG_EVERY_MS = 30_000;
 
@@ -91,7 +94,7 @@ public final class HostLimiter {
       Future<HostGrant> asked = cluster.acquire(host, maxInFlight, delayMs, holder, CLUSTER_LEASE_MS);
       if (asked.succeeded() && asked.result().granted()) {
         // answered at once (in memory): no round trip to save by passing the slot on later
-        held(h, new Held(asked.result().slot(), maxInFlight, delayMs, false));
+        held(h, new Held(asked.result().slot(), maxInFlight, 0));
         return Future.succeededFuture();
       }
       Waiter w = new Waiter(h, Promise.promise(), maxInFlight, delayMs);
@@ -168,7 +171,7 @@ public final class HostLimiter {
   /** Takes the host's spare cluster slot if it was granted with these limits and no delay. */
   private boolean takeSpare(Host h, int maxInFlight, long delayMs) {
     Held spare = h.spare;
-    if (spare == null || delayMs != 0 || spare.maxInFlight() != maxInFlight) {
+    if (spare == null || delayMs != 0 || spare.maxInFlight() != maxInFlight || !spare.passable()) {
       return false;
     }
     h.spare = null;
@@ -262,7 +265,9 @@ public final class HostLimiter {
     }
     if (granted) {
       clusterWaits.remove(w.promise.future());
-      held(w.host, new Held(ar.result().slot(), w.maxInFlight, w.delayMs, roundTrip));
+      HostGrant g = ar.result();
+      held(w.host, new Held(g.slot(), w.maxInFlight,
+          roundTrip && w.delayMs == 0 && !g.othersWait() ? nowMs() + PASS_MS : 0));
       clusterRecovered();
       w.promise.complete();
       return;
@@ -338,10 +343,13 @@ public final class HostLimiter {
     return System.nanoTime() / 1_000_000;
   }
 
-  /** A cluster slot held here, with the limits it was granted under; passable: worth passing on (see above). */
-  private record Held(long slot, int maxInFlight, long delayMs, boolean roundTrip) {
+  /**
+   * A cluster slot held here, with the limit it was granted under and until when it may pass on (see above;
+   * 0: never, as when it was granted with a delay, at once, or while another replica waited).
+   */
+  private record Held(long slot, int maxInFlight, long passUntilMs) {
     boolean passable() {
-      return roundTrip && delayMs == 0;
+      return passUntilMs != 0 && nowMs() < passUntilMs;
     }
   }
 

@@ -15,8 +15,10 @@ import io.vertx.core.Future;
 public interface HostPermits {
 
   /**
-   * Takes a slot of {@code hostKey} for {@code holder} if fewer than {@code maxInFlight} slots are held there
-   * and at least {@code delayMs} passed since the last grant to it; otherwise says when to ask again.
+   * Takes a slot of {@code hostKey} for {@code holder} if fewer than {@code maxInFlight} slots are held there,
+   * at least {@code delayMs} passed since the last grant to it, and no other holder refused it has waited
+   * longer (holders take turns: a refused holder is remembered while it keeps asking, at least once a
+   * second); otherwise says when to ask again.
    */
   Future<HostGrant> acquire(String hostKey, int maxInFlight, long delayMs, String holder, long leaseMs);
 
@@ -31,16 +33,17 @@ public interface HostPermits {
 
   /**
    * The answer to {@link #acquire}: a slot ({@code slot > 0}), or none and when to ask again:
-   * {@code retryInMs} is the rest of the host's delay, or -1 when the host is full (no telling when a slot
-   * frees up).
+   * {@code retryInMs} is the rest of the host's delay, or -1 when there is no telling (the host is full, or
+   * another holder that has waited longer goes first). {@code othersWait}: another holder was refused this
+   * host lately, so a slot should go back soon rather than be kept for more requests.
    */
-  record HostGrant(long slot, long retryInMs) {
-    public static HostGrant granted(long slot) {
-      return new HostGrant(slot, 0);
+  record HostGrant(long slot, long retryInMs, boolean othersWait) {
+    public static HostGrant granted(long slot, boolean othersWait) {
+      return new HostGrant(slot, 0, othersWait);
     }
 
     public static HostGrant notNow(long retryInMs) {
-      return new HostGrant(0, retryInMs);
+      return new HostGrant(0, retryInMs, false);
     }
 
     public boolean granted() {

@@ -8,20 +8,32 @@ import java.util.Map;
 
 /**
  * Host permits of a single replica. Behind the engine's {@code HostLimiter}, which keeps the same limits by the
- * same clock, it always grants at once; it still keeps the whole contract (counts, delay, leases) so that it
- * can stand in for the shared table anywhere. Answers synchronously, with futures already complete.
+ * same clock, it always grants at once; it still keeps the whole contract (counts, delay, leases, turns)
+ * so that it can stand in for the shared table anywhere. Answers synchronously, with futures already complete.
  */
 public final class MemoryHostPermits implements HostPermits {
   private static final Future<Void> DONE = Future.succeededFuture();
+  /** A refused holder that has not asked again for this long no longer has a turn. */
+  private static final long WAITER_FORGOTTEN_NANOS = 1_000_000_000L;
 
   private final Map<String, Host> hosts = new HashMap<>();
   private long nextSlot;
 
   private static final class Host {
-    /** Slot id to its holder and lease end (nanoTime). */
     final LinkedHashMap<Long, Slot> slots = new LinkedHashMap<>();
+    /** Refused holders: since when they wait, when they last asked. */
+    final HashMap<String, long[]> waiters = new HashMap<>();
     long lastStartNanos;
     boolean started;
+
+    void expire(long now) {
+      if (!slots.isEmpty()) {
+        slots.values().removeIf(s -> s.expiresNanos - now <= 0);
+      }
+      if (!waiters.isEmpty()) {
+        waiters.values().removeIf(w -> now - w[1] > WAITER_FORGOTTEN_NANOS);
+      }
+    }
   }
 
   private record Slot(String holder, long expiresNanos) {
@@ -32,19 +44,34 @@ public final class MemoryHostPermits implements HostPermits {
                                                 long leaseMs) {
     long now = System.nanoTime();
     Host h = hosts.computeIfAbsent(hostKey, k -> new Host());
-    h.slots.values().removeIf(s -> s.expiresNanos - now <= 0);
-    if (h.slots.size() >= maxInFlight) {
-      return Future.succeededFuture(HostGrant.notNow(-1));
-    }
+    h.expire(now);
     long waitNanos = h.started ? h.lastStartNanos + delayMs * 1_000_000 - now : 0;
-    if (waitNanos > 0) {
-      return Future.succeededFuture(HostGrant.notNow((waitNanos + 999_999) / 1_000_000));
+    long[] mine = h.waiters.get(holder);
+    boolean othersWait = false;
+    boolean otherFirst = false;
+    for (Map.Entry<String, long[]> e : h.waiters.entrySet()) {
+      if (!e.getKey().equals(holder)) {
+        othersWait = true;
+        otherFirst |= mine == null || e.getValue()[0] - mine[0] < 0;
+      }
+    }
+    boolean full = h.slots.size() >= maxInFlight;
+    if (full || waitNanos > 0 || otherFirst) {
+      if (mine == null) {
+        h.waiters.put(holder, new long[] {now, now});
+      } else {
+        mine[1] = now;
+      }
+      return Future.succeededFuture(HostGrant.notNow(full || waitNanos <= 0 ? -1 : (waitNanos + 999_999) / 1_000_000));
+    }
+    if (mine != null) {
+      h.waiters.remove(holder);
     }
     long slot = ++nextSlot;
     h.slots.put(slot, new Slot(holder, now + leaseMs * 1_000_000));
     h.lastStartNanos = now;
     h.started = true;
-    return Future.succeededFuture(HostGrant.granted(slot));
+    return Future.succeededFuture(HostGrant.granted(slot, othersWait));
   }
 
   @Override
@@ -78,7 +105,7 @@ public final class MemoryHostPermits implements HostPermits {
     int n = 0;
     for (Iterator<Host> it = hosts.values().iterator(); it.hasNext(); ) {
       Host h = it.next();
-      h.slots.values().removeIf(s -> s.expiresNanos - now <= 0);
+      h.expire(now);
       if (h.slots.isEmpty() && (!h.started || now - h.lastStartNanos > idleMs * 1_000_000)) {
         it.remove();
         n++;

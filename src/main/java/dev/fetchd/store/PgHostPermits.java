@@ -11,12 +11,14 @@ import io.vertx.sqlclient.Tuple;
  * the database clock) and one per release. Slots of a replica that stops renewing expire with their lease.
  */
 public final class PgHostPermits implements HostPermits {
-  private static final String ACQUIRE = "SELECT slot, retry_ms FROM fetchd_host_acquire($1, $2, $3, $4, $5)";
+  private static final String ACQUIRE = "SELECT slot, retry_ms, others_wait FROM fetchd_host_acquire($1, $2, $3, $4, $5)";
   private static final String RELEASE = "DELETE FROM fetchd_host_slots WHERE id = $1";
   private static final String RENEW = "UPDATE fetchd_host_slots"
       + " SET expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond'"
       + " WHERE holder = $1 AND expires_at > clock_timestamp()";
-  private static final String SWEEP_SLOTS = "DELETE FROM fetchd_host_slots WHERE expires_at <= clock_timestamp()";
+  private static final String SWEEP_SLOTS = "WITH w AS (DELETE FROM fetchd_host_waiters"
+      + " WHERE seen < clock_timestamp() - interval '1 second')"
+      + " DELETE FROM fetchd_host_slots WHERE expires_at <= clock_timestamp()";
   // a host row only matters for its delay; one idle for longer than any delay can be forgotten
   private static final String SWEEP_HOSTS = "DELETE FROM fetchd_hosts h"
       + " WHERE last_start < clock_timestamp() - $1::bigint * interval '1 millisecond'"
@@ -34,7 +36,7 @@ public final class PgHostPermits implements HostPermits {
     return pool.preparedQuery(ACQUIRE).execute(Tuple.of(hostKey, maxInFlight, delayMs, holder, leaseMs)).map(rows -> {
       Row r = rows.iterator().next();
       Long slot = r.getLong("slot");
-      return slot != null ? HostGrant.granted(slot) : HostGrant.notNow(r.getLong("retry_ms"));
+      return slot != null ? HostGrant.granted(slot, r.getBoolean("others_wait")) : HostGrant.notNow(r.getLong("retry_ms"));
     });
   }
 

@@ -91,6 +91,31 @@ abstract class HostPermitsContractTest {
   }
 
   @Test
+  void holdersTakeTurnsTheOneThatWaitedLongerGoesFirst() throws InterruptedException {
+    HostGrant a = acquire(0, host, 1, 0, LEASE);
+    assertThat(a.granted()).isTrue();
+    assertThat(a.othersWait()).isFalse();
+    assertThat(acquire(1, host, 1, 0, LEASE).granted()).as("full").isFalse();
+    permits(0).release(host, a.slot()).await();
+    // the holder that just gave its slot back does not take it again before the one waiting
+    HostGrant again = acquire(0, host, 1, 0, LEASE);
+    assertThat(again.granted()).isFalse();
+    assertThat(again.retryInMs()).isEqualTo(-1);
+    HostGrant b = acquire(1, host, 1, 0, LEASE);
+    assertThat(b.granted()).isTrue();
+    assertThat(b.othersWait()).as("holder 0 was refused meanwhile").isTrue();
+    permits(1).release(host, b.slot()).await();
+    assertThat(acquire(1, host, 1, 0, LEASE).granted()).as("holder 0's turn").isFalse();
+    assertThat(acquire(0, host, 1, 0, LEASE).granted()).isTrue();
+    // a holder that stopped asking loses its turn within a second or so
+    String other = "other-" + host;
+    HostGrant held = acquire(0, other, 1, 0, LEASE);
+    assertThat(acquire(1, other, 1, 0, LEASE).granted()).isFalse();
+    permits(0).release(other, held.slot()).await();
+    acquireWithin(0, other, 1, 0, LEASE, 5_000);
+  }
+
+  @Test
   void theDelayBetweenTwoStartsHoldsAcrossHolders() throws InterruptedException {
     long delay = 400;
     long t0 = System.nanoTime();
@@ -98,6 +123,7 @@ abstract class HostPermitsContractTest {
     HostGrant refused = acquire(1, host, 5, delay, LEASE);
     assertThat(refused.granted()).isFalse();
     assertThat(refused.retryInMs()).as("the rest of the delay").isBetween(1L, delay);
+    // (holder 2 goes after holder 1, which waited longer, or after holder 1 stopped asking)
     HostGrant later = acquireWithin(2, host, 5, delay, LEASE, 5_000);
     long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
     assertThat(later.granted()).isTrue();
@@ -115,7 +141,6 @@ abstract class HostPermitsContractTest {
     acquireWithin(1, host, 1, 0, LEASE, 10_000);
     assertThat((System.nanoTime() - t0) / 1_000_000).as("freed only at the lease's end").isGreaterThanOrEqualTo(300);
     // the holder of the expired slot releasing it late frees nothing
-    permits(0).release(host, held.slot()).await();
     assertThat(acquire(2, host, 1, 0, LEASE).granted()).isFalse();
   }
 
