@@ -23,7 +23,8 @@ public final class MemoryHostPermits implements HostPermits {
     final LinkedHashMap<Long, Slot> slots = new LinkedHashMap<>();
     /** Refused holders: since when they wait, when they last asked. */
     final HashMap<String, long[]> waiters = new HashMap<>();
-    long lastStartNanos;
+    /** In whole milliseconds of nanoTime, as the engine's HostLimiter counts, so that the two always agree. */
+    long lastStartMs;
     boolean started;
 
     void expire(long now) {
@@ -45,7 +46,8 @@ public final class MemoryHostPermits implements HostPermits {
     long now = System.nanoTime();
     Host h = hosts.computeIfAbsent(hostKey, k -> new Host());
     h.expire(now);
-    long waitNanos = h.started ? h.lastStartNanos + delayMs * 1_000_000 - now : 0;
+    long nowMs = now / 1_000_000;
+    long waitMs = h.started ? h.lastStartMs + delayMs - nowMs : 0;
     long[] mine = h.waiters.get(holder);
     boolean othersWait = false;
     boolean otherFirst = false;
@@ -56,20 +58,20 @@ public final class MemoryHostPermits implements HostPermits {
       }
     }
     boolean full = h.slots.size() >= maxInFlight;
-    if (full || waitNanos > 0 || otherFirst) {
+    if (full || waitMs > 0 || otherFirst) {
       if (mine == null) {
         h.waiters.put(holder, new long[] {now, now});
       } else {
         mine[1] = now;
       }
-      return Future.succeededFuture(HostGrant.notNow(full || waitNanos <= 0 ? -1 : (waitNanos + 999_999) / 1_000_000));
+      return Future.succeededFuture(HostGrant.notNow(full || waitMs <= 0 ? -1 : waitMs));
     }
     if (mine != null) {
       h.waiters.remove(holder);
     }
     long slot = ++nextSlot;
     h.slots.put(slot, new Slot(holder, now + leaseMs * 1_000_000));
-    h.lastStartNanos = now;
+    h.lastStartMs = nowMs;
     h.started = true;
     return Future.succeededFuture(HostGrant.granted(slot, othersWait));
   }
@@ -106,7 +108,7 @@ public final class MemoryHostPermits implements HostPermits {
     for (Iterator<Host> it = hosts.values().iterator(); it.hasNext(); ) {
       Host h = it.next();
       h.expire(now);
-      if (h.slots.isEmpty() && (!h.started || now - h.lastStartNanos > idleMs * 1_000_000)) {
+      if (h.slots.isEmpty() && (!h.started || now / 1_000_000 - h.lastStartMs >= idleMs)) {
         it.remove();
         n++;
       }
