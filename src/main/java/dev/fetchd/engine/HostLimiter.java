@@ -8,9 +8,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CancellationException;
@@ -307,14 +309,23 @@ public final class HostLimiter {
     if (clusterSlots == 0) {
       return;
     }
-    cluster.renew(holder, CLUSTER_LEASE_MS).onFailure(err -> clusterFailed(err));
+    List<Long> ids = new ArrayList<>(clusterSlots);
+    for (Host h : hosts.values()) {
+      for (Held s : h.slots) {
+        ids.add(s.slot());
+      }
+      if (h.spare != null) {
+        ids.add(h.spare.slot());
+      }
+    }
+    cluster.renew(holder, ids, CLUSTER_LEASE_MS).onFailure(err -> clusterFailed(err));
     renewTimer = vertx.setTimer(CLUSTER_LEASE_MS / 3, id -> renew());
   }
 
   private void releaseCluster(String host, long slot) {
     Future<Void> f = cluster.release(host, slot);
     if (!f.isComplete() || f.failed()) {
-      // not retried: the slot's lease ends without renewal once no slot of the host is held here
+      // not retried: the slot is no longer renewed, so its lease runs out
       f.onFailure(err -> clusterFailed(err));
     }
   }

@@ -1,6 +1,7 @@
 package dev.fetchd.store;
 
 import io.vertx.core.Future;
+import java.util.List;
 
 /**
  * Per-host politeness for the whole cluster: how many requests all replicas together may have in flight to
@@ -25,8 +26,11 @@ public interface HostPermits {
   /** Gives a granted slot back. Releasing a slot that expired or was released already does nothing. */
   Future<Void> release(String hostKey, long slot);
 
-  /** Extends to {@code leaseMs} from now the lease of every unexpired slot {@code holder} still holds; how many. */
-  Future<Integer> renew(String holder, long leaseMs);
+  /**
+   * Extends to {@code leaseMs} from now the leases of those of {@code slots} that {@code holder} still holds
+   * unexpired; how many. Only slots named are renewed: one whose release failed simply expires.
+   */
+  Future<Integer> renew(String holder, List<Long> slots, long leaseMs);
 
   /** Forgets expired slots and hosts without a slot and without a grant for {@code idleMs}; how many hosts. */
   Future<Integer> sweep(long idleMs);

@@ -2,9 +2,12 @@ package dev.fetchd.store;
 
 import io.vertx.core.Future;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Host permits of a single replica. Behind the engine's {@code HostLimiter}, which keeps the same limits by the
@@ -86,13 +89,14 @@ public final class MemoryHostPermits implements HostPermits {
   }
 
   @Override
-  public synchronized Future<Integer> renew(String holder, long leaseMs) {
+  public synchronized Future<Integer> renew(String holder, List<Long> slots, long leaseMs) {
     long now = System.nanoTime();
+    Set<Long> named = new HashSet<>(slots);
     int n = 0;
     for (Host h : hosts.values()) {
       for (Map.Entry<Long, Slot> e : h.slots.entrySet()) {
         Slot s = e.getValue();
-        if (s.holder.equals(holder) && s.expiresNanos - now > 0) {
+        if (named.contains(e.getKey()) && s.holder.equals(holder) && s.expiresNanos - now > 0) {
           e.setValue(new Slot(holder, now + leaseMs * 1_000_000));
           n++;
         }

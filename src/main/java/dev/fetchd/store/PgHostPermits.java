@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.List;
 
 /**
  * Host permits shared by every replica on one PostgreSQL (tables and function of migration V2): one round trip
@@ -15,7 +16,7 @@ public final class PgHostPermits implements HostPermits {
   private static final String RELEASE = "DELETE FROM fetchd_host_slots WHERE id = $1";
   private static final String RENEW = "UPDATE fetchd_host_slots"
       + " SET expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond'"
-      + " WHERE holder = $1 AND expires_at > clock_timestamp()";
+      + " WHERE holder = $1 AND id = ANY($3::bigint[]) AND expires_at > clock_timestamp()";
   private static final String SWEEP_SLOTS = "WITH w AS (DELETE FROM fetchd_host_waiters"
       + " WHERE seen < clock_timestamp() - interval '1 second')"
       + " DELETE FROM fetchd_host_slots WHERE expires_at <= clock_timestamp()";
@@ -46,8 +47,9 @@ public final class PgHostPermits implements HostPermits {
   }
 
   @Override
-  public Future<Integer> renew(String holder, long leaseMs) {
-    return pool.preparedQuery(RENEW).execute(Tuple.of(holder, leaseMs)).map(rows -> rows.rowCount());
+  public Future<Integer> renew(String holder, List<Long> slots, long leaseMs) {
+    return pool.preparedQuery(RENEW).execute(Tuple.of(holder, leaseMs, slots.toArray(new Long[0])))
+        .map(rows -> rows.rowCount());
   }
 
   @Override

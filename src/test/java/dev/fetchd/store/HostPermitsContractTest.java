@@ -146,14 +146,19 @@ abstract class HostPermitsContractTest {
 
   @Test
   void aRenewedSlotOutlivesItsFirstLease() throws InterruptedException {
-    assertThat(acquire(0, host, 1, 0, 400).granted()).isTrue();
-    assertThat(permits(0).renew("replica-0", 60_000).await()).isEqualTo(1);
-    assertThat(permits(1).renew("replica-1", 60_000).await()).as("nothing held by replica-1").isZero();
+    HostGrant held = acquire(0, host, 1, 0, 400);
+    assertThat(held.granted()).isTrue();
+    HostGrant other = acquire(0, "other-" + host, 1, 0, 400);
+    assertThat(permits(1).renew("replica-1", List.of(held.slot()), 60_000).await()).as("not replica-1's").isZero();
+    assertThat(permits(0).renew("replica-0", List.of(held.slot()), 60_000).await()).isEqualTo(1);
     long until = System.nanoTime() + 800_000_000L;
     while (System.nanoTime() < until) {
       assertThat(acquire(1, host, 1, 0, LEASE).granted()).as("the renewed slot still counts").isFalse();
       Thread.sleep(50);
     }
+    // a slot not named was not renewed: it ran out
+    assertThat(acquire(1, "other-" + host, 1, 0, LEASE).granted()).isTrue();
+    assertThat(other.granted()).isTrue();
   }
 
   @Test
