@@ -14,9 +14,9 @@ import io.vertx.core.Future;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One item of a running job, from its job permit to its outcome: wait for a host slot, then a global
- * permit, then fetch; on a retryable failure give every permit back, wait out the backoff, and queue again.
- * Confined to the engine's event loop.
+ * One item of a running job, from its job permit to its outcome: wait for a host slot (this replica's, then
+ * the cluster's: see {@link HostLimiter}), then a global permit, then fetch; on a retryable failure give
+ * every permit back, wait out the backoff, and queue again. Confined to the engine's event loop.
  */
 final class ItemTask {
   private static final long BACKOFF_BASE_MS = 500;

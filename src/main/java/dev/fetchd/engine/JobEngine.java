@@ -86,6 +86,8 @@ public final class JobEngine {
       return rj == null || rj.finished() ? null : rj.job;
     });
     this.claimer = new Claimer(this, driver, config.leaseMs());
+    // per-host politeness holds for the whole cluster: the driver's host permits behind the local limiter
+    hosts.cluster(driver.hostPermits(), claimer.replica());
     this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump);
     this.cleaner = new Cleaner(vertx, driver, files, hosts, config.jobsRetentionMs(), lifecycle::removed);
     metrics.gauge("fetchd.queue.capacity", "Most jobs that may wait; beyond it POST /jobs answers 429",
@@ -96,6 +98,7 @@ public final class JobEngine {
     metrics.gauge("fetchd.fetch.permits.limit", "Global fetch permits", global::limit);
     metrics.gauge("fetchd.fetch.waiters", "Fetches waiting for a global permit", global::waiters);
     metrics.gauge("fetchd.host.permits.waiters", "Fetches waiting for a per-host slot", hosts::waiters);
+    metrics.gauge("fetchd.host.cluster.waiters", "Fetches holding a local host slot while they wait for the cluster-wide one", hosts::clusterWaiters);
     metrics.gauge("fetchd.hosts.tracked", "Hosts with per-host politeness state", hosts::hostsTracked);
   }
 

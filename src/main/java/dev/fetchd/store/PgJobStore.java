@@ -145,6 +145,7 @@ public final class PgJobStore implements JobDriver {
   /** The last write of each job with writes in flight: the next one for that job starts after it. */
   private final Map<String, Future<?>> tails = new ConcurrentHashMap<>();
   private final PgNotifier notifier;
+  private final HostPermits hostPermits;
 
   private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
     this.vertx = vertx;
@@ -157,6 +158,7 @@ public final class PgJobStore implements JobDriver {
         .using(vertx)
         .build();
     this.notifier = new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
+    this.hostPermits = new PgHostPermits(pool);
   }
 
   /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */
@@ -203,6 +205,11 @@ public final class PgJobStore implements JobDriver {
   @Override
   public Future<Void> unlisten() {
     return notifier.close();
+  }
+
+  @Override
+  public HostPermits hostPermits() {
+    return hostPermits;
   }
 
   public PgNotifier.Channels channels() {
