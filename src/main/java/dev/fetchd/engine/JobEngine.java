@@ -58,6 +58,7 @@ public final class JobEngine {
   final HostLimiter hosts;
   final RobotsCheck robots;
   final dev.fetchd.crawl.PageParser parser;
+  final FetchContext fetchContext;
   final Lifecycle lifecycle;
   final JobWatchers watchers;
   private final Claimer claimer;
@@ -80,6 +81,7 @@ public final class JobEngine {
     this.hosts = new HostLimiter(vertx);
     this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
     this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
+    this.fetchContext = new FetchContext(vertx, hosts, global, robots, fetcher, metrics, config.crawlMaxCrawlDelayMs());
     this.lifecycle = new Lifecycle(vertx, driver, metrics);
     this.watchers = new JobWatchers(vertx, driver, id -> {
       RunningJob rj = running.get(id);

@@ -126,7 +126,7 @@ final class RunningJob {
         again = false;
         while (ending == null && !pending.isEmpty() && jobPermits.tryAcquire()) {
           Item item = pending.poll();
-          ItemTask task = new ItemTask(this, item, hostKey(item.url()));
+          ItemTask task = new ItemTask(this, item, hostKey(item.url()), engine.fetchContext);
           active.put(item.index(), task);
           task.start();
         }
