@@ -212,7 +212,7 @@ class MultiReplicaHostLimitTest {
     for (int i = 0; i < replicas.size(); i++) {
       String log = Files.readString(replicas.get(i).log());
       for (String id : ids) {
-        if (log.contains("job " + id + " claimed by")) {
+        if (log.contains("job " + id + " queued -> running: claimed by")) {
           out.add(i);
         }
       }

@@ -297,6 +297,7 @@ public final class JobEngine {
         p.added(item.kind(), item.state());
         p.addBytes(item.bytes());
       }
+      p.restoreNotParsed(job.progress().notParsed()); // pages left unparsed are not in the items' states
       job.progress().restoreFrom(p);
       rj.start(ar.result(), claimed.deadline().toEpochMilli());
     });

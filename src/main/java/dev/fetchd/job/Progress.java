@@ -76,6 +76,7 @@ public final class Progress {
       System.arraycopy(counts[k], 0, p.counts[k], 0, counts[k].length);
     }
     p.bytes = bytes;
+    p.notParsed = notParsed;
     return p;
   }
 
@@ -85,6 +86,7 @@ public final class Progress {
       System.arraycopy(other.counts[k], 0, counts[k], 0, counts[k].length);
     }
     bytes = other.bytes;
+    notParsed = other.notParsed;
   }
 
   /** Sets one count (a store reading a job back). */
