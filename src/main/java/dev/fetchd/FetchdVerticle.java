@@ -1,6 +1,7 @@
 package dev.fetchd;
 
 import dev.fetchd.api.ApiRouter;
+import dev.fetchd.api.ApiServer;
 import dev.fetchd.config.FetchdConfig;
 import dev.fetchd.crawl.CrawlScope;
 import dev.fetchd.engine.JobEngine;
@@ -21,7 +22,6 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import java.net.InetAddress;
 import java.util.Arrays;
@@ -97,9 +97,7 @@ public final class FetchdVerticle extends VerticleBase {
         }, false))
         .compose(v -> engine.start())
         .compose(v -> ApiRouter.create(vertx, config, engine, files, registry, () -> ready))
-        .compose(router -> vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
-            .requestHandler(router)
-            .listen(config.httpPort()))
+        .compose(router -> ApiServer.listen(vertx, config, registry, router))
         .onSuccess(s -> {
           server = s;
           lag.start();

@@ -3,6 +3,7 @@ package dev.fetchd;
 import dev.fetchd.config.ConfigException;
 import dev.fetchd.config.ConfigLoader;
 import dev.fetchd.config.FetchdConfig;
+import dev.fetchd.metrics.MetricsBounds;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -72,10 +73,13 @@ public final class Main {
 
   /** A Vert.x whose HTTP server, client and worker pools report to {@code registry}, with JVM meters. */
   public static Vertx createVertx(VertxOptions options, PrometheusMeterRegistry registry) {
+    // before any meter exists: no per-origin series, names promtool accepts
+    MetricsBounds.apply(registry);
     options.setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
-        // no path or remote-address labels: one series per URL or host would explode cardinality
+        // no path or remote-address labels: one series per URL or host would explode cardinality. Pool names
+        // label worker pools; the HTTP client's pools, named by origin, are dropped by MetricsBounds
         .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME)));
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
   }

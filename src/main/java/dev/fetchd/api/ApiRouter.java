@@ -4,8 +4,12 @@ import dev.fetchd.config.FetchdConfig;
 import dev.fetchd.engine.JobEngine;
 import dev.fetchd.files.FileStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.fetchd.metrics.FetchdMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -56,10 +60,16 @@ public final class ApiRouter {
           builder.getRoute("getOpenApi").addHandler(ctx -> ctx.response()
               .putHeader("Content-Type", "application/yaml").end(yaml));
           Router router = builder.createRouter();
-          router.route().failureHandler(ApiRouter::failure);
-          router.errorHandler(404, ctx -> Problem.notFound("no such resource: " + ctx.request().path()).send(ctx));
+          Counter invalid = FetchdMetrics.rejectedCounter(registry, "invalid");
+          router.route().failureHandler(ctx -> failure(ctx, invalid));
+          // what the failure handler does not catch (a failure while matching routes) still ends as a problem
+          for (int status = 400; status < 600; status++) {
+            int code = status;
+            router.errorHandler(code, ctx -> unhandled(ctx, code));
+          }
+          router.errorHandler(404, ctx -> Problem.notFound("no such resource: " + shortPath(ctx)).send(ctx));
           router.errorHandler(405, ctx -> new Problem(405, "method-not-allowed", "Method not allowed",
-              ctx.request().method() + " is not allowed on " + ctx.request().path(), List.of()).send(ctx));
+              ctx.request().method() + " is not allowed on " + shortPath(ctx), List.of()).send(ctx));
           return router;
         }));
   }
@@ -115,8 +125,32 @@ public final class ApiRouter {
     }
   }
 
-  private static void failure(RoutingContext ctx) {
-    problemOf(ctx).send(ctx);
+  private static void failure(RoutingContext ctx, Counter invalid) {
+    Problem p = problemOf(ctx);
+    if ((p.status() == 400 || p.status() == 413) && isSubmission(ctx)) {
+      invalid.increment();
+    }
+    p.send(ctx);
+  }
+
+  private static boolean isSubmission(RoutingContext ctx) {
+    return ctx.request().method() == HttpMethod.POST && "/jobs".equals(ctx.request().path());
+  }
+
+  private static void unhandled(RoutingContext ctx, int status) {
+    if (status >= 500) {
+      log.error("unhandled failure on {} {}", ctx.request().method(), shortPath(ctx), ctx.failure());
+    }
+    String title = HttpResponseStatus.valueOf(status).reasonPhrase();
+    String detail = status >= 500 ? "the service failed to handle the request"
+        : ctx.failure() != null && ctx.failure().getMessage() != null ? ctx.failure().getMessage() : title;
+    new Problem(status, status >= 500 ? "internal" : "http-" + status, title, detail, List.of()).send(ctx);
+  }
+
+  /** The raw path for a message, cut short: it is whatever the client sent. */
+  private static String shortPath(RoutingContext ctx) {
+    String path = ctx.request().path();
+    return path == null ? "" : path.length() > 200 ? path.substring(0, 200) + "..." : path;
   }
 
   static Problem problemOf(RoutingContext ctx) {

@@ -20,6 +20,8 @@ import java.util.List;
  */
 final class JobRoutes {
   private static final int DEFAULT_PAGE = 100;
+  /** Bodies up to this size are decoded on the event loop (well under a millisecond). */
+  private static final int INLINE_BODY_BYTES = 64 * 1024;
 
   private final JobEngine engine;
   private final FileStore files;
@@ -42,6 +44,27 @@ final class JobRoutes {
   }
 
   private void submit(RoutingContext ctx) {
+    String key = ctx.request().getHeader("Idempotency-Key");
+    String owner = TokenAuth.caller(ctx).owner();
+    // decoding, checking and hashing are linear in the body: a big one (100,000 URLs is ~20 MB) would hold
+    // the event loop for hundreds of ms, so it is done on a worker; small ones stay here (no hop)
+    Future<Parsed> parsed = ctx.body().length() <= INLINE_BODY_BYTES
+        ? Future.succeededFuture(parse(ctx))
+        : ctx.vertx().executeBlocking(() -> parse(ctx), false);
+    parsed
+        .compose(p -> engine.submit(p.spec(), key, p.hash(), owner))
+        .onSuccess(s -> {
+          ctx.response().putHeader("Location", JobViews.jobPath(s.job().id()));
+          json(ctx, s.replayed() ? 200 : 202, JobViews.job(s.job()));
+        })
+        .onFailure(err -> ctx.fail(refusal(err)));
+  }
+
+  private record Parsed(JobSpec spec, String hash) {
+  }
+
+  /** The submitted body as a spec and its hash; throws a {@link Problem} for bad input. */
+  private Parsed parse(RoutingContext ctx) {
     JsonObject body;
     try {
       body = ctx.body().asJsonObject();
@@ -49,13 +72,7 @@ final class JobRoutes {
       throw Problem.invalid("/", "the body is not a JSON object");
     }
     JobSpec spec = parser.parse(body);
-    String key = ctx.request().getHeader("Idempotency-Key");
-    engine.submit(spec, key, JobSpecParser.hash(spec), TokenAuth.caller(ctx).owner())
-        .onSuccess(s -> {
-          ctx.response().putHeader("Location", JobViews.jobPath(s.job().id()));
-          json(ctx, s.replayed() ? 200 : 202, JobViews.job(s.job()));
-        })
-        .onFailure(err -> ctx.fail(refusal(err)));
+    return new Parsed(spec, JobSpecParser.hash(spec));
   }
 
   private void list(RoutingContext ctx) {

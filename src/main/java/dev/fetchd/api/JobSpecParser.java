@@ -2,14 +2,14 @@ package dev.fetchd.api;
 
 import dev.fetchd.config.FetchdConfig;
 import dev.fetchd.crawl.CrawlScope;
+import dev.fetchd.crawl.NormalizedUrl;
+import dev.fetchd.crawl.UrlNormalizer;
 import dev.fetchd.job.CrawlOptions;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobType;
 import dev.fetchd.job.Limits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -109,29 +109,27 @@ final class JobSpecParser {
     return out;
   }
 
-  /** Why a URL cannot be fetched, or null if it can be tried. */
+  /**
+   * Why a URL cannot be fetched, or null if it can be tried. Judged by the URL type every fetch uses
+   * ({@link NormalizedUrl}), so what is accepted here is what the fetcher can request: IDN and underscore hosts
+   * included.
+   */
   static String urlProblem(String s) {
-    if (s.isEmpty() || s.length() > 8192) {
-      return "must be 1 to 8192 characters";
+    if (s.isEmpty() || s.length() > UrlNormalizer.MAX_LENGTH) {
+      return "must be 1 to " + UrlNormalizer.MAX_LENGTH + " characters";
     }
-    URI uri;
-    try {
-      uri = new URI(s);
-    } catch (URISyntaxException e) {
-      return "is not a valid URL: " + e.getReason();
-    }
-    String scheme = uri.getScheme();
+    String scheme = UrlNormalizer.schemeOf(s);
     if (scheme == null) {
       return "must be an absolute URL (http:// or https://)";
     }
-    scheme = scheme.toLowerCase(Locale.ROOT);
     if (!scheme.equals("http") && !scheme.equals("https")) {
       return "scheme '" + scheme + "' is not supported; use http or https";
     }
-    if (uri.getHost() == null || uri.getHost().isEmpty()) {
-      return "has no host";
+    NormalizedUrl u = NormalizedUrl.parse(s);
+    if (u == null) {
+      return "is not a valid URL: no host, or a bad host or port";
     }
-    if (uri.getRawUserInfo() != null) {
+    if (u.userInfo() != null) {
       return "must not carry user info (user:password@)";
     }
     return null;

@@ -50,6 +50,7 @@ public final class JobViews {
     if (p.total(ItemKind.PAGE) > 0 || p.total(ItemKind.ASSET) > 0) {
       // a crawl: the same counts for pages and for assets; "discovered" is every item created
       json.put("discovered", p.total())
+          .put("notParsed", p.notParsed())
           .put("pages", byKind(p, ItemKind.PAGE))
           .put("assets", byKind(p, ItemKind.ASSET));
     }

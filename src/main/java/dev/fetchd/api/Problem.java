@@ -1,5 +1,6 @@
 package dev.fetchd.api;
 
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -69,14 +70,19 @@ public final class Problem extends RuntimeException {
   }
 
   public void send(RoutingContext ctx) {
-    if (ctx.response().headWritten()) {
-      ctx.response().reset();
+    send(ctx.response());
+  }
+
+  /** Answers on a bare response: for refusals before the router (connection limits, unparsable requests). */
+  public void send(HttpServerResponse response) {
+    if (response.headWritten()) {
+      response.reset();
       return;
     }
     if (retryAfterSeconds != null) {
-      ctx.response().putHeader("Retry-After", Long.toString(retryAfterSeconds));
+      response.putHeader("Retry-After", Long.toString(retryAfterSeconds));
     }
-    ctx.response()
+    response
         .setStatusCode(status)
         .putHeader("Content-Type", "application/problem+json")
         .end(toJson().encode());

@@ -98,16 +98,37 @@ public final class ConfigLoader {
     Limits limits = new Limits((int) v.get("limits.concurrency"), (int) v.get("limits.perHostConcurrency"),
         (long) v.get("limits.perHostDelayMs"), (long) v.get("limits.requestTimeoutMs"),
         (long) v.get("limits.timeoutMs"), (long) v.get("limits.maxBytes"), (int) v.get("limits.retries"));
-    return new FetchdConfig((int) v.get("http.port"), (long) v.get("http.maxBodyBytes"),
+    return new FetchdConfig((int) v.get("http.port"), bodyLimit((long) v.get("http.maxBodyBytes"), (int) v.get("jobs.maxUrls")),
         Path.of((String) v.get("data.dir")), (int) v.get("queue.capacity"), (int) v.get("maxRunningJobs"),
         (int) v.get("fetch.maxConcurrency"), (int) v.get("fetch.connectTimeoutMs"), (int) v.get("fetch.maxRedirects"),
         (long) v.get("fetch.maxRetryAfterMs"), (String) v.get("fetch.userAgent"), (boolean) v.get("allowPrivateNetworks"),
         allowNetworks, (int) v.get("jobs.maxUrls"), (long) v.get("jobs.retentionMs"), (long) v.get("shutdown.graceMs"),
         limits, store, pgUrl, (int) v.get("pg.poolSize"), (String) v.get("pg.schema"), (long) v.get("leaseMs"), List.copyOf(apiTokens), adminTokens,
-        (boolean) v.get("metricsPublic"), (String) v.get("files.fsync"), (long) v.get("crawl.maxCrawlDelayMs"), (int) v.get("crawl.maxLinksPerPage"),
+        metricsPublic((String) v.get("metricsPublic"), !apiTokens.isEmpty() || !adminTokens.isEmpty()), (String) v.get("files.fsync"), (long) v.get("crawl.maxCrawlDelayMs"), (int) v.get("crawl.maxLinksPerPage"),
         (String) v.get("http.host"), (long) v.get("http.idleTimeoutMs"), (long) v.get("http.headerTimeoutMs"),
         (int) v.get("http.maxConnections"), (int) v.get("jobs.maxAttempts"), (long) v.get("crawl.parseMemoryBytes"),
-        (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"));
+        (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"),
+        (long) v.get("http.maxBodyBytesInFlight"));
+  }
+
+  /**
+   * The request body limit: as set, or (0) derived from {@code jobs.maxUrls}: 256 bytes per URL plus 1 MiB
+   * for the rest of the body, within 1 MiB..256 MiB. 100,000 URLs give 25.4 MiB.
+   */
+  private static long bodyLimit(long configured, int maxUrls) {
+    if (configured == 0) {
+      return Math.min(FetchdConfig.MAX_BODY_BYTES, (1L << 20) + maxUrls * FetchdConfig.BODY_BYTES_PER_URL);
+    }
+    if (configured < 1024) {
+      throw new ConfigException("http.maxBodyBytes (FETCHD_HTTP_MAX_BODY_BYTES): " + configured
+          + " is below 1024 (0 derives it from jobs.maxUrls)");
+    }
+    return configured;
+  }
+
+  /** {@code auto}: /metrics is public only while the API itself is (no token configured). */
+  private static boolean metricsPublic(String choice, boolean tokens) {
+    return choice.equals("auto") ? !tokens : Boolean.parseBoolean(choice);
   }
 
   private static List<String> tokens(String csv) {

@@ -43,14 +43,21 @@ public record FetchdConfig(
     int jobsMaxAttempts,
     long crawlParseMemoryBytes,
     long crawlMaxParseBytes,
-    int crawlParseThreads) {
+    int crawlParseThreads,
+    long httpBodyTimeoutMs,
+    long httpMaxBodyBytesInFlight) {
 
   private static final long GIB = 1L << 30;
+  /** The largest request body the service can be told to read (bodies are held in memory). */
+  public static final long MAX_BODY_BYTES = 256L << 20;
+  /** Room per URL in the derived body limit: a quoted URL of up to ~250 characters and its comma. */
+  public static final long BODY_BYTES_PER_URL = 256;
 
   /** Every key the service reads. Keys outside this list are refused in the YAML file. */
   public static final List<Setting> SETTINGS = List.of(
       Setting.integer("http.port", 8080, 0, 65535),
-      Setting.longValue("http.maxBodyBytes", 1 << 20, 1024, 256L << 20),
+      // 0: derived from jobs.maxUrls (see ConfigLoader.bodyLimit), so that a job of the most URLs fits
+      Setting.longValue("http.maxBodyBytes", 0, 0, MAX_BODY_BYTES),
       Setting.string("data.dir", "./data"),
       Setting.integer("queue.capacity", 1000, 1, 1_000_000),
       Setting.integer("maxRunningJobs", 4, 1, 10_000),
@@ -79,7 +86,8 @@ public record FetchdConfig(
       Setting.string("apiTokens", ""),
       Setting.string("apiTokensFile", ""),
       Setting.string("adminTokens", ""),
-      Setting.bool("metricsPublic", true),
+      // auto: public without tokens, token-only as soon as tokens are set
+      Setting.choice("metricsPublic", "auto", "auto", "true", "false"),
       Setting.choice("files.fsync", "auto", "auto", "always", "never"),
       Setting.longValue("crawl.maxCrawlDelayMs", 10_000, 0, 600_000),
       Setting.integer("crawl.maxLinksPerPage", 5_000, 1, 100_000),
@@ -88,11 +96,15 @@ public record FetchdConfig(
       Setting.longValue("http.headerTimeoutMs", 10_000, 100, 600_000),
       Setting.integer("http.maxConnections", 10_000, 1, 1_000_000),
       Setting.integer("jobs.maxAttempts", 3, 1, 100),
-      // 0: sized from the heap at start (an eighth of it)
+      // 0: sized from the heap at start (a quarter of it: see PageParser.create)
       Setting.longValue("crawl.parseMemoryBytes", 0, 0, 64 * GIB),
       Setting.longValue("crawl.maxParseBytes", 8L << 20, 1024, 1 * GIB),
       // 0: one per core
-      Setting.integer("crawl.parseThreads", 0, 0, 256));
+      Setting.integer("crawl.parseThreads", 0, 0, 256),
+      // time from a request's head to the last byte of its body
+      Setting.longValue("http.bodyTimeoutMs", 60_000, 100, 3_600_000),
+      // 0: a quarter of the heap, at least one http.maxBodyBytes
+      Setting.longValue("http.maxBodyBytesInFlight", 0, 0, 64 * GIB));
 
   /**
    * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where

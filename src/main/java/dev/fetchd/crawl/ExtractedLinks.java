@@ -13,8 +13,9 @@ import java.util.List;
  * @param html      whether the body was taken as HTML and parsed (false: not HTML, nothing extracted)
  * @param nofollow  the page has {@code <meta name=robots content=nofollow>} or {@code none}
  * @param noindex   the page has {@code <meta name=robots content=noindex>} or {@code none} (a flag only)
- * @param truncated some distinct links were left out because a list reached {@code maxLinks}, or the body was cut at
- *                  {@link LinkExtractor#MAX_PARSE_BYTES}
+ * @param truncated some distinct links were left out because a list reached {@code maxLinks} or the heap allowed for
+ *                  the URLs kept ({@link LinkExtractor#linkBytes}), or the body was cut at its byte limit, or nesting
+ *                  deeper than 2048 elements ended the parse
  */
 public record ExtractedLinks(List<String> pages, List<String> assets, boolean html, boolean nofollow, boolean noindex,
                              boolean truncated) {

@@ -5,26 +5,42 @@ import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
+import org.jsoup.nodes.Node;
+import org.jsoup.parser.Parser;
+import org.jsoup.parser.StreamParser;
 
 /**
  * Finds the links and assets of an HTML page.
  *
- * <p><b>Blocking and CPU-bound: run it on a worker</b> ({@code vertx.executeBlocking(() -> ..., false)}), never on the
- * event loop. It parses the whole page into a DOM with jsoup: about 0.2-0.3 s of CPU (warm JIT; the first page in a JVM
- * is ~3x slower) and a few times the body's size in memory for a 5 MB page, well under a millisecond for a small one.
- * Stateless and thread-safe: calls may run in parallel. Bodies are parsed up to {@link #MAX_PARSE_BYTES}; the rest is
- * ignored (and {@code truncated} is set). It cannot be interrupted: a cancelled job just drops the result.
+ * <p><b>Blocking and CPU-bound: run it on a worker</b> ({@link PageParser} does, within its memory budget), never on
+ * the event loop. It streams the page through jsoup's {@link StreamParser} and drops each element once read, so it
+ * never holds the page's DOM: its peak heap is bounded by the largest single token (a text run, attribute or
+ * comment; see {@link PageParser#HEAP_PER_BYTE}) plus the URLs it keeps ({@link #linkBytes}). About 30-40 ms of CPU
+ * per MB of dense markup (warm JIT), a few ms for a 100 KB page. Stateless and thread-safe: calls may run in
+ * parallel. A stream is read up to a byte limit (and {@code truncated} set if there was more); nesting deeper than
+ * 2048 elements ends the parse there, also {@code truncated}. It cannot be interrupted: a cancelled job just drops
+ * the result.
  *
  * <p>What counts:
  * <ul>
@@ -54,10 +70,15 @@ import org.jsoup.nodes.Element;
  */
 public final class LinkExtractor {
 
-  /** Bodies are parsed up to this many bytes (8 MiB); a DOM costs a few times its HTML in memory. */
+  /** Bodies given without a limit of their own are parsed up to this many bytes (8 MiB). */
   public static final int MAX_PARSE_BYTES = 8 * 1024 * 1024;
 
-  private static final int SNIFF_BYTES = 512;
+  /** Heap per kept URL beyond its characters: the String, its set entry, list slots of the result. */
+  static final int URL_OVERHEAD_BYTES = 160;
+  /** The average heap a slot of a link list may take (a URL of ~350 characters). */
+  static final int LINK_BYTES_PER_SLOT = 512;
+  /** Sniffing and the charset prescan look this far (jsoup looks at the first 5 KB too). */
+  private static final int PRESCAN_BYTES = 5 * 1024;
 
   private LinkExtractor() {
   }
@@ -65,7 +86,8 @@ public final class LinkExtractor {
   /** Extracts from a body in memory. */
   public static ExtractedLinks extract(byte[] body, String contentType, String pageUrl, int maxLinks) {
     try {
-      return extract(new ByteArrayInputStream(body), contentType, pageUrl, maxLinks);
+      return extract(new ByteArrayInputStream(body), contentType, pageUrl, maxLinks, MAX_PARSE_BYTES,
+          linkBytes(Math.min(body.length, MAX_PARSE_BYTES), maxLinks));
     } catch (IOException e) {
       throw new IllegalStateException("cannot happen on a byte array", e);
     }
@@ -75,13 +97,23 @@ public final class LinkExtractor {
   public static ExtractedLinks extract(Path file, String contentType, String pageUrl, int maxLinks)
       throws IOException {
     try (InputStream in = Files.newInputStream(file)) {
-      return extract(in, contentType, pageUrl, maxLinks);
+      return extract(in, contentType, pageUrl, maxLinks, MAX_PARSE_BYTES,
+          linkBytes(Math.min(Files.size(file), MAX_PARSE_BYTES), maxLinks));
     }
   }
 
   /** Extracts from a stream (read up to {@link #MAX_PARSE_BYTES}; not closed here). */
   public static ExtractedLinks extract(InputStream body, String contentType, String pageUrl, int maxLinks)
       throws IOException {
+    return extract(body, contentType, pageUrl, maxLinks, MAX_PARSE_BYTES, linkBytes(MAX_PARSE_BYTES, maxLinks));
+  }
+
+  /**
+   * Extracts from a stream, reading at most {@code maxBytes} of it (not closed here); the URLs kept hold at most
+   * {@code linkBytes} of heap (see {@link #linkBytes}), beyond which the lists are cut and {@code truncated} set.
+   */
+  public static ExtractedLinks extract(InputStream body, String contentType, String pageUrl, int maxLinks,
+                                       long maxBytes, long linkBytes) throws IOException {
     boolean typeMissing = contentType == null || contentType.isBlank();
     if (!typeMissing && !isHtml(contentType)) {
       return ExtractedLinks.NOT_HTML;
@@ -91,17 +123,71 @@ public final class LinkExtractor {
       return ExtractedLinks.NOT_HTML;
     }
     BufferedInputStream in = new BufferedInputStream(body, 64 * 1024);
-    if (typeMissing) {
-      in.mark(SNIFF_BYTES);
-      byte[] head = in.readNBytes(SNIFF_BYTES);
-      in.reset();
-      if (!sniffsAsHtml(head)) {
-        return ExtractedLinks.NOT_HTML;
-      }
+    in.mark(PRESCAN_BYTES);
+    byte[] head = in.readNBytes(PRESCAN_BYTES);
+    in.reset();
+    if (typeMissing && !sniffsAsHtml(head)) {
+      return ExtractedLinks.NOT_HTML;
     }
-    LimitedInputStream limited = new LimitedInputStream(in, MAX_PARSE_BYTES);
-    Document doc = Jsoup.parse(limited, charsetOf(contentType), page.toString());
-    return extract(doc, page, Math.max(0, maxLinks), limited.hitLimit());
+    int bom = bomLength(head);
+    if (bom > 0) {
+      in.skipNBytes(bom);
+    }
+    Charset charset = charsetOf(head, contentType);
+    LimitedInputStream limited = new LimitedInputStream(in, Math.max(0, maxBytes - bom));
+    Walk walk = new Walk(page, Math.max(0, maxLinks), linkBytes);
+    StreamParser parser = new StreamParser(Parser.htmlParser());
+    GuardedReader reader = new GuardedReader(new InputStreamReader(limited, charset), parser);
+    try (reader) {
+      parser.parse(reader, page.toString());
+      Iterator<Element> elements = parser.iterator();
+      while (elements.hasNext()) {
+        walk.completed(elements.next());
+      }
+      walk.flushHeld();
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    } finally {
+      parser.close();
+    }
+    return walk.result(limited.hitLimit() || reader.tooDeep);
+  }
+
+  /**
+   * Drops a visited element, and what precedes it, from the partial document: both are complete, and what is kept
+   * while the page streams by is then only the chain of open elements, not the page.
+   */
+  private static void forget(Element e) {
+    dropTextBefore(e);
+    e.remove();
+  }
+
+  private static void dropTextBefore(Element e) {
+    Node before = e.previousSibling();
+    while (before != null) {
+      Node prev = before.previousSibling();
+      before.remove();
+      before = prev;
+    }
+  }
+
+  /** Elements the walk reads. */
+  private static final Set<String> INTERESTING = Set.of("base", "a", "area", "iframe", "frame", "meta", "img",
+      "source", "input", "link", "video", "audio", "track");
+  /** Link elements that may contain other link elements. */
+  private static final Set<String> CONTAINERS = Set.of("a", "video", "audio", "picture");
+  /** Most elements held for their container at once. */
+  private static final int HOLD_MAX = 256;
+
+  /**
+   * The heap the URLs found on a page of {@code pageBytes} may hold: each kept URL costs its length plus
+   * {@link #URL_OVERHEAD_BYTES}; at most {@link #LINK_BYTES_PER_SLOT} per slot of the three lists (pages, images,
+   * media), and at most 16 bytes per byte of page (a short relative link resolved against a long base grows).
+   * A bound, not an estimate: a page that would hold more gets its lists cut instead.
+   */
+  public static long linkBytes(long pageBytes, int maxLinks) {
+    long slots = 3L * Math.max(0, maxLinks) * LINK_BYTES_PER_SLOT;
+    return Math.min(slots, Math.max(64 * 1024, 16 * pageBytes));
   }
 
   /** Whether a Content-Type names HTML: {@code text/html} or {@code application/xhtml+xml}. */
@@ -115,24 +201,96 @@ public final class LinkExtractor {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private static ExtractedLinks extract(Document doc, NormalizedUrl page, int maxLinks, boolean cut) {
-    NormalizedUrl base = page;
-    Element baseEl = doc.selectFirst("base[href]");
-    if (baseEl != null) {
-      String b = UrlNormalizer.resolve(page, baseEl.attr("href"));
-      NormalizedUrl parsed = b == null ? null : UrlNormalizer.parse(b);
-      if (parsed != null) {
-        base = parsed;
+  /**
+   * What a parse has found so far, fed one completed element at a time (children before their parents). The first
+   * {@code <base href>} sets the base of the URLs that follow it: in a real page it sits in the head, before any
+   * link.
+   */
+  private static final class Walk {
+    final NormalizedUrl page;
+    final int maxLinks;
+    final long[] linkBytesLeft;
+    final Collector pages;
+    final Collector images;
+    final Collector media;
+    final Map<Element, List<Element>> heldBy = new IdentityHashMap<>();
+    int held;
+    boolean baseSeen;
+    boolean nofollow;
+    boolean noindex;
+
+    Walk(NormalizedUrl page, int maxLinks, long linkBytes) {
+      this.page = page;
+      this.maxLinks = maxLinks;
+      this.linkBytesLeft = new long[] {linkBytes};
+      pages = new Collector(page, maxLinks, linkBytesLeft);
+      images = new Collector(page, maxLinks, linkBytesLeft);
+      media = new Collector(page, maxLinks, linkBytesLeft);
+    }
+
+    /**
+     * An element is complete. The parser hands elements over as they close, children before their parents, but the
+     * lists are in document (opening) order: a link element inside another one (a {@code <source>} in its
+     * {@code <video>}, an {@code <img>} in its {@code <picture>}) is held, detached, until its container closes,
+     * then visited after it. Holding is bounded ({@link #HOLD_MAX} elements); beyond it elements are visited as they
+     * close, in a slightly different order. Anything else is visited and dropped at once.
+     */
+    void completed(Element e) {
+      Element container = INTERESTING.contains(e.normalName()) && held < HOLD_MAX ? openContainer(e) : null;
+      if (container != null) {
+        dropTextBefore(e);
+        e.remove();
+        heldBy.computeIfAbsent(container, k -> new ArrayList<>()).add(e);
+        held++;
+        return;
+      }
+      visitTree(e);
+      forget(e);
+    }
+
+    /** Visits what is still held when the input ends (containers the parser never closed). */
+    void flushHeld() {
+      while (!heldBy.isEmpty()) {
+        visitTree(heldBy.keySet().iterator().next());
       }
     }
-    Collector pages = new Collector(base, maxLinks);
-    Collector images = new Collector(base, maxLinks);
-    Collector media = new Collector(base, maxLinks);
-    boolean nofollow = false;
-    boolean noindex = false;
 
-    for (Element e : doc.getAllElements()) {
+    private void visitTree(Element e) {
+      visit(e);
+      List<Element> inside = heldBy.remove(e);
+      if (inside != null) {
+        held -= inside.size();
+        for (Element h : inside) {
+          visitTree(h);
+        }
+      }
+    }
+
+    /** The nearest still-open ancestor that is itself a link element, looked for a few levels up. */
+    private static Element openContainer(Element e) {
+      Element p = e.parent();
+      for (int up = 0; p != null && up < 32; up++, p = p.parent()) {
+        if (CONTAINERS.contains(p.normalName())) {
+          return p;
+        }
+      }
+      return null;
+    }
+
+    private void visit(Element e) {
       switch (e.normalName()) {
+        case "base":
+          if (!baseSeen && e.hasAttr("href")) {
+            baseSeen = true;
+            String b = UrlNormalizer.resolve(page, e.attr("href"));
+            NormalizedUrl parsed = b == null ? null : UrlNormalizer.parse(b);
+            if (parsed != null) {
+              pages.base = parsed;
+              images.base = parsed;
+              media.base = parsed;
+            }
+          }
+          break;
         case "a":
         case "area":
           if (e.hasAttr("href") && !hasToken(e.attr("rel"), "nofollow")) {
@@ -145,14 +303,10 @@ public final class LinkExtractor {
           break;
         case "meta":
           if (e.attr("name").trim().equalsIgnoreCase("robots")) {
-            for (String token : e.attr("content").toLowerCase(Locale.ROOT).split("[\\s,]+")) {
-              if (token.equals("nofollow") || token.equals("none")) {
-                nofollow = true;
-              }
-              if (token.equals("noindex") || token.equals("none")) {
-                noindex = true;
-              }
-            }
+            String content = e.attr("content");
+            boolean none = hasToken(content, "none", true);
+            nofollow |= none || hasToken(content, "nofollow", true);
+            noindex |= none || hasToken(content, "noindex", true);
           } else if (e.attr("http-equiv").trim().equalsIgnoreCase("refresh")) {
             String target = refreshUrl(e.attr("content"));
             if (target != null) {
@@ -193,32 +347,36 @@ public final class LinkExtractor {
       }
     }
 
-    LinkedHashSet<String> assets = new LinkedHashSet<>(images.urls);
-    boolean assetsCut = images.truncated || media.truncated;
-    for (String m : media.urls) {
-      if (assets.size() >= maxLinks) {
-        if (!assets.contains(m)) {
-          assetsCut = true;
+    ExtractedLinks result(boolean cut) {
+      LinkedHashSet<String> assets = new LinkedHashSet<>(images.urls);
+      boolean assetsCut = images.truncated || media.truncated;
+      for (String m : media.urls) {
+        if (assets.size() >= maxLinks) {
+          if (!assets.contains(m)) {
+            assetsCut = true;
+          }
+          continue;
         }
-        continue;
+        assets.add(m);
       }
-      assets.add(m);
+      boolean pagesCut = pages.truncated && !nofollow;
+      return new ExtractedLinks(nofollow ? List.of() : List.copyOf(pages.urls),
+          List.copyOf(assets), true, nofollow, noindex, cut || pagesCut || assetsCut);
     }
-    boolean pagesCut = pages.truncated && !nofollow;
-    return new ExtractedLinks(nofollow ? List.of() : List.copyOf(pages.urls),
-        List.copyOf(assets), true, nofollow, noindex, cut || pagesCut || assetsCut);
   }
 
-  /** Deduplicating, capped list of resolved URLs. */
+  /** Deduplicating list of resolved URLs, capped in count and, with its siblings, in the heap its URLs hold. */
   private static final class Collector {
-    final NormalizedUrl base;
+    NormalizedUrl base;
     final int max;
+    final long[] bytesLeft;
     final Set<String> urls = new LinkedHashSet<>();
     boolean truncated;
 
-    Collector(NormalizedUrl base, int max) {
+    Collector(NormalizedUrl base, int max, long[] bytesLeft) {
       this.base = base;
       this.max = max;
+      this.bytesLeft = bytesLeft;
     }
 
     void addAttr(Element e, String attr) {
@@ -228,29 +386,30 @@ public final class LinkExtractor {
     }
 
     void add(String raw) {
-      if (raw == null || raw.isBlank()) {
-        return;
+      if (raw == null || raw.isBlank() || truncated && urls.size() >= max) {
+        return; // full, and known to be cut: resolving more changes nothing
       }
       String url = UrlNormalizer.resolve(base, raw);
       if (url == null) {
         return;
       }
-      if (urls.size() >= max) {
+      long cost = url.length() + URL_OVERHEAD_BYTES;
+      if (urls.size() >= max || cost > bytesLeft[0]) {
         if (!urls.contains(url)) {
           truncated = true;
         }
         return;
       }
-      urls.add(url);
+      if (urls.add(url)) {
+        bytesLeft[0] -= cost;
+      }
     }
 
     void addSrcset(String srcset) {
       if (srcset == null || srcset.isBlank()) {
         return;
       }
-      for (String candidate : srcsetUrls(srcset)) {
-        add(candidate);
-      }
+      srcsetUrls(srcset, this::add);
     }
   }
 
@@ -260,6 +419,12 @@ public final class LinkExtractor {
    */
   static List<String> srcsetUrls(String s) {
     List<String> out = new ArrayList<>();
+    srcsetUrls(s, out::add);
+    return out;
+  }
+
+  /** As {@link #srcsetUrls(String)}, one URL at a time: a huge srcset is never held as a list. */
+  static void srcsetUrls(String s, Consumer<String> out) {
     int n = s.length();
     int i = 0;
     while (true) {
@@ -267,7 +432,7 @@ public final class LinkExtractor {
         i++;
       }
       if (i >= n) {
-        return out;
+        return;
       }
       int start = i;
       while (i < n && !isSpace(s.charAt(i))) {
@@ -295,7 +460,7 @@ public final class LinkExtractor {
         }
       }
       if (!url.isEmpty()) {
-        out.add(url);
+        out.accept(url);
       }
     }
   }
@@ -344,11 +509,28 @@ public final class LinkExtractor {
   }
 
   private static boolean hasToken(String list, String token) {
-    if (list == null || list.isEmpty()) {
+    return hasToken(list, token, false);
+  }
+
+  /**
+   * Whether a list separated by whitespace (and commas, if {@code commas}) holds a token, ignoring case. Scans in
+   * place: an attribute of megabytes is never split into an array of its words.
+   */
+  static boolean hasToken(String list, String token, boolean commas) {
+    if (list == null) {
       return false;
     }
-    for (String t : list.trim().split("\\s+")) {
-      if (t.equalsIgnoreCase(token)) {
+    int n = list.length();
+    int i = 0;
+    while (i < n) {
+      while (i < n && (isSpace(list.charAt(i)) || commas && list.charAt(i) == ',')) {
+        i++;
+      }
+      int start = i;
+      while (i < n && !isSpace(list.charAt(i)) && !(commas && list.charAt(i) == ',')) {
+        i++;
+      }
+      if (i - start == token.length() && list.regionMatches(true, start, token, 0, token.length())) {
         return true;
       }
     }
@@ -381,6 +563,68 @@ public final class LinkExtractor {
       }
     }
     return null;
+  }
+
+  /** Length of a UTF-8 or UTF-16 byte order mark at the start, or 0. */
+  static int bomLength(byte[] head) {
+    if (head.length >= 3 && (head[0] & 0xFF) == 0xEF && (head[1] & 0xFF) == 0xBB && (head[2] & 0xFF) == 0xBF) {
+      return 3;
+    }
+    if (head.length >= 2 && ((head[0] & 0xFF) == 0xFE && (head[1] & 0xFF) == 0xFF
+        || (head[0] & 0xFF) == 0xFF && (head[1] & 0xFF) == 0xFE)) {
+      return 2;
+    }
+    return 0;
+  }
+
+  private static final Pattern XML_ENCODING =
+      Pattern.compile("^\\s*<\\?xml[^>]*?encoding\\s*=\\s*[\"']([A-Za-z0-9._:-]+)");
+
+  /**
+   * The charset of a body, as jsoup chose it when it parsed whole documents: a byte order mark; else the
+   * {@code charset} of the Content-Type if Java knows it; else a {@code <meta charset>} or {@code http-equiv} (or
+   * an XML declaration) in the first 5 KB; else UTF-8. A declared UTF-16 or UTF-32 without a BOM cannot be true of
+   * a page whose head reads as ASCII: UTF-8 then.
+   */
+  static Charset charsetOf(byte[] head, String contentType) {
+    if (bomLength(head) == 3) {
+      return StandardCharsets.UTF_8;
+    }
+    if (bomLength(head) == 2) {
+      return (head[0] & 0xFF) == 0xFE ? StandardCharsets.UTF_16BE : StandardCharsets.UTF_16LE;
+    }
+    String declared = charsetOf(contentType);
+    if (declared != null) {
+      return Charset.forName(declared);
+    }
+    String prefix = new String(head, StandardCharsets.ISO_8859_1);
+    String found = null;
+    Matcher xml = XML_ENCODING.matcher(prefix);
+    if (xml.find()) {
+      found = xml.group(1);
+    }
+    if (found == null) {
+      Document doc = Jsoup.parse(prefix);
+      for (Element meta : doc.select("meta[charset], meta[http-equiv]")) {
+        if (meta.hasAttr("charset")) {
+          found = meta.attr("charset");
+        } else if (meta.attr("http-equiv").trim().equalsIgnoreCase("content-type")) {
+          found = charsetOf(meta.attr("content")) != null ? charsetOf(meta.attr("content")) : null;
+        }
+        if (found != null && !found.isBlank()) {
+          break;
+        }
+      }
+    }
+    try {
+      if (found != null && Charset.isSupported(found.trim())) {
+        Charset c = Charset.forName(found.trim());
+        return c.name().startsWith("UTF-16") || c.name().startsWith("UTF-32") ? StandardCharsets.UTF_8 : c;
+      }
+    } catch (IllegalArgumentException e) {
+      // an illegal name: as if none was given
+    }
+    return StandardCharsets.UTF_8;
   }
 
   private static final String[] HTML_SIGNATURES = {"<!doctype html", "<html", "<head", "<script", "<iframe", "<h1",
@@ -428,6 +672,84 @@ public final class LinkExtractor {
 
   private static boolean isSpace(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+  }
+
+  /**
+   * The page's characters on their way to the parser, which asks for more between tokens, when its partial document
+   * is consistent. Every {@link #CHECK_EVERY} characters this looks down the chain of open elements: text and
+   * comments already parsed there are dropped (the walk drops elements itself, as they complete), and a chain deeper
+   * than {@link #MAX_DEPTH} ends the parse there ({@code truncated}): what a streaming parse holds is then bounded by
+   * the largest single token, not by the page.
+   */
+  private static final class GuardedReader extends Reader {
+    static final int CHECK_EVERY = 64 * 1024;
+    static final int MAX_DEPTH = 2048;
+    static final int PRUNE_AT = 64;
+
+    private final Reader in;
+    private final StreamParser parser;
+    private long sinceCheck;
+    boolean tooDeep;
+
+    GuardedReader(Reader in, StreamParser parser) {
+      this.in = in;
+      this.parser = parser;
+    }
+
+    @Override
+    public int read(char[] buf, int off, int len) throws IOException {
+      if (tooDeep) {
+        return -1;
+      }
+      if (sinceCheck >= CHECK_EVERY) {
+        sinceCheck = 0;
+        if (!check()) {
+          tooDeep = true;
+          return -1;
+        }
+      }
+      int n = in.read(buf, off, len);
+      if (n > 0) {
+        sinceCheck += n;
+      }
+      return n;
+    }
+
+    /** Prunes the open chain; false when it is too deep to go on. */
+    private boolean check() {
+      Element el = parser.document();
+      for (int depth = 0; el != null; depth++) {
+        if (depth > MAX_DEPTH) {
+          return false;
+        }
+        if (el.childNodeSize() > PRUNE_AT) {
+          pruneText(el);
+        }
+        el = el.lastElementChild();
+      }
+      return true;
+    }
+
+    /** Keeps an element's element children (open, or complete and not yet handed over) and its last node. */
+    private static void pruneText(Element el) {
+      List<Node> kids = el.childNodes();
+      List<Node> keep = new ArrayList<>();
+      for (int i = 0; i < kids.size(); i++) {
+        Node k = kids.get(i);
+        if (k instanceof Element || i == kids.size() - 1) {
+          keep.add(k);
+        }
+      }
+      if (keep.size() < kids.size()) {
+        el.empty();
+        el.appendChildren(keep);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
   }
 
   /** Reads at most {@code limit} bytes, then reports end of stream; remembers whether there was more. */

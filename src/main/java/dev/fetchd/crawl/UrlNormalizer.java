@@ -148,6 +148,39 @@ public final class UrlNormalizer {
     return normalize(target);
   }
 
+  /**
+   * Percent-encodes every char above 0x7F of a header value as the byte it stands for. Header values arrive one char
+   * per byte (ISO-8859-1); a char above 0xFF (not from the wire) is encoded as its UTF-8 bytes.
+   */
+  public static String percentEncodeHighBytes(String headerValue) {
+    StringBuilder sb = null;
+    for (int i = 0; i < headerValue.length(); i++) {
+      char c = headerValue.charAt(i);
+      if (c < 0x80) {
+        if (sb != null) {
+          sb.append(c);
+        }
+        continue;
+      }
+      sb = grow(sb, headerValue, i);
+      if (c <= 0xFF) {
+        sb.append('%').append(HEX.charAt(c >> 4)).append(HEX.charAt(c & 15));
+      } else {
+        for (byte b : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
+          sb.append('%').append(HEX.charAt((b >> 4) & 15)).append(HEX.charAt(b & 15));
+        }
+      }
+    }
+    return sb == null ? headerValue : sb.toString();
+  }
+
+  /** The scheme of a string that starts with one ({@code scheme:}), lower-case, or null. */
+  public static String schemeOf(String url) {
+    String s = clean(url);
+    int colon = schemeEnd(s);
+    return colon < 0 ? null : s.substring(0, colon).toLowerCase(Locale.ROOT);
+  }
+
   /** 80 for http, 443 for https, -1 otherwise. */
   public static int defaultPort(String scheme) {
     if ("http".equals(scheme)) {

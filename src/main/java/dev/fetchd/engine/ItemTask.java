@@ -14,9 +14,9 @@ import io.vertx.core.Future;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * One item of a running job, from its job permit to its outcome: wait for a host slot, then a global
- * permit, then fetch; on a retryable failure give every permit back, wait out the backoff, and queue again.
- * Confined to the engine's event loop.
+ * One item of a running job, from its job permit to its outcome: wait for a host slot (this replica's, then
+ * the cluster's: see {@link HostLimiter}), then a global permit, then fetch; on a retryable failure give
+ * every permit back, wait out the backoff, and queue again. Confined to the engine's event loop.
  */
 final class ItemTask {
   private static final long BACKOFF_BASE_MS = 500;
@@ -25,6 +25,7 @@ final class ItemTask {
   private enum Stage { ROBOTS, HOST, GLOBAL, FETCH, BACKOFF, ABORTING, DONE }
 
   private final RunningJob job;
+  private final FetchContext fetch;
   final Item item;
   private final String host;
   private final Permits permits;
@@ -34,11 +35,12 @@ final class ItemTask {
   private long backoffTimer = -1;
   private long attemptStartNanos;
 
-  ItemTask(RunningJob job, Item item, String host) {
+  ItemTask(RunningJob job, Item item, String host, FetchContext fetch) {
     this.job = job;
+    this.fetch = fetch;
     this.item = item;
     this.host = host;
-    this.permits = new Permits(job.jobPermits, job.engine.hosts, job.engine.global, host);
+    this.permits = new Permits(job.jobPermits, fetch.hosts(), fetch.global(), host);
   }
 
   /** Called with the job permit already taken. */
@@ -49,7 +51,7 @@ final class ItemTask {
       return;
     }
     stage = Stage.ROBOTS;
-    job.engine.robots.rulesFor(item.url()).onComplete(ar -> {
+    fetch.robots().rulesFor(item.url()).onComplete(ar -> {
       if (stage != Stage.ROBOTS) {
         return; // aborted while robots.txt was being fetched
       }
@@ -63,14 +65,14 @@ final class ItemTask {
         return;
       }
       // Crawl-delay is honoured as a per-host delay, capped so that no site can stall a job for hours
-      long crawlDelay = Math.min(Math.max(0, rules.crawlDelayMs()), job.engine.config.crawlMaxCrawlDelayMs());
+      long crawlDelay = Math.min(Math.max(0, rules.crawlDelayMs()), fetch.maxCrawlDelayMs());
       acquireHost(Math.max(job.limits().perHostDelayMs(), crawlDelay));
     });
   }
 
   private void acquireHost(long delayMs) {
     stage = Stage.HOST;
-    waiting = job.engine.hosts.acquire(host, job.limits().perHostConcurrency(), delayMs);
+    waiting = fetch.hosts().acquire(host, job.limits().perHostConcurrency(), delayMs);
     waiting.onComplete(this::hostGranted);
   }
 
@@ -85,7 +87,7 @@ final class ItemTask {
       return;
     }
     stage = Stage.GLOBAL;
-    waiting = job.engine.global.acquire();
+    waiting = fetch.global().acquire();
     waiting.onComplete(this::globalGranted);
   }
 
@@ -105,14 +107,14 @@ final class ItemTask {
     item.attemptStarted();
     attemptStartNanos = System.nanoTime();
     Limits limits = job.limits();
-    call = job.engine.fetcher.fetch(FetchRequest.toFile(item.url(), job.storedName(item), limits.maxBytes(),
+    call = fetch.fetcher().fetch(FetchRequest.toFile(item.url(), job.storedName(item), limits.maxBytes(),
         limits.requestTimeoutMs()));
     // a fetch refused before any I/O completes synchronously; finishing on a later turn keeps the stack flat
     // when thousands of such items are dispatched in one loop
     boolean[] inline = {true};
     call.result().onComplete(r -> {
       if (inline[0]) {
-        job.engine.vertx.runOnContext(v -> fetched(r.result()));
+        fetch.vertx().runOnContext(v -> fetched(r.result()));
       } else {
         fetched(r.result());
       }
@@ -126,7 +128,7 @@ final class ItemTask {
     long durationMs = nanos / 1_000_000;
     item.durationMs(item.durationMs() == null ? durationMs : item.durationMs() + durationMs);
     item.response(r.finalUrl(), r.status(), r.contentType());
-    job.engine.metrics.fetchFinished(r.succeeded() ? "success" : r.error().wire(), nanos,
+    fetch.metrics().fetchFinished(r.succeeded() ? "success" : r.error().wire(), nanos,
         r.succeeded() ? r.stored().bytes() : 0);
     if (r.succeeded()) {
       item.stored(r.stored().name(), r.stored().bytes(), r.stored().sha256());
@@ -156,7 +158,7 @@ final class ItemTask {
     long delay = exp / 2 + ThreadLocalRandom.current().nextLong(exp / 2 + 1);
     delay = Math.max(delay, retryAfterMs);
     permits.releaseAll();
-    backoffTimer = job.engine.vertx.setTimer(Math.max(1, delay), id -> {
+    backoffTimer = fetch.vertx().setTimer(Math.max(1, delay), id -> {
       backoffTimer = -1;
       stage = Stage.DONE;
       job.retry(this);
@@ -167,14 +169,14 @@ final class ItemTask {
   void abort() {
     switch (stage) {
       case ROBOTS -> aborted();
-      case HOST -> job.engine.hosts.cancel(host, waiting);
-      case GLOBAL -> job.engine.global.cancel(waiting);
+      case HOST -> fetch.hosts().cancel(host, waiting);
+      case GLOBAL -> fetch.global().cancel(waiting);
       case FETCH -> {
         ItemError why = job.endingItemError();
         call.cancel(why.code(), why.message());
       }
       case BACKOFF -> {
-        job.engine.vertx.cancelTimer(backoffTimer);
+        fetch.vertx().cancelTimer(backoffTimer);
         backoffTimer = -1;
         aborted();
       }
@@ -189,7 +191,7 @@ final class ItemTask {
    */
   private void abortLater() {
     stage = Stage.ABORTING;
-    job.engine.vertx.runOnContext(v -> aborted());
+    fetch.vertx().runOnContext(v -> aborted());
   }
 
   /** The wait was withdrawn or the job ended before the fetch started. */

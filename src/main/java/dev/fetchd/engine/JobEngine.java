@@ -57,6 +57,8 @@ public final class JobEngine {
   final AsyncSemaphore global;
   final HostLimiter hosts;
   final RobotsCheck robots;
+  final dev.fetchd.crawl.PageParser parser;
+  final FetchContext fetchContext;
   final Lifecycle lifecycle;
   final JobWatchers watchers;
   private final Claimer claimer;
@@ -78,12 +80,16 @@ public final class JobEngine {
     this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
     this.hosts = new HostLimiter(vertx);
     this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
+    this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
+    this.fetchContext = new FetchContext(vertx, hosts, global, robots, fetcher, metrics, config.crawlMaxCrawlDelayMs());
     this.lifecycle = new Lifecycle(vertx, driver, metrics);
     this.watchers = new JobWatchers(vertx, driver, id -> {
       RunningJob rj = running.get(id);
       return rj == null || rj.finished() ? null : rj.job;
     });
     this.claimer = new Claimer(this, driver, config.leaseMs());
+    // per-host politeness holds for the whole cluster: the driver's host permits behind the local limiter
+    hosts.cluster(driver.hostPermits(), claimer.replica());
     this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump);
     this.cleaner = new Cleaner(vertx, driver, files, hosts, config.jobsRetentionMs(), lifecycle::removed);
     metrics.gauge("fetchd.queue.capacity", "Most jobs that may wait; beyond it POST /jobs answers 429",
@@ -94,6 +100,7 @@ public final class JobEngine {
     metrics.gauge("fetchd.fetch.permits.limit", "Global fetch permits", global::limit);
     metrics.gauge("fetchd.fetch.waiters", "Fetches waiting for a global permit", global::waiters);
     metrics.gauge("fetchd.host.permits.waiters", "Fetches waiting for a per-host slot", hosts::waiters);
+    metrics.gauge("fetchd.host.cluster.waiters", "Fetches holding a local host slot while they wait for the cluster-wide one", hosts::clusterWaiters);
     metrics.gauge("fetchd.hosts.tracked", "Hosts with per-host politeness state", hosts::hostsTracked);
   }
 
@@ -290,6 +297,7 @@ public final class JobEngine {
         p.added(item.kind(), item.state());
         p.addBytes(item.bytes());
       }
+      p.restoreNotParsed(job.progress().notParsed()); // pages left unparsed are not in the items' states
       job.progress().restoreFrom(p);
       rj.start(ar.result(), claimed.deadline().toEpochMilli());
     });

@@ -14,12 +14,10 @@ import dev.fetchd.files.FileStore;
 import dev.fetchd.job.Limits;
 import dev.fetchd.store.Lease;
 import io.vertx.core.Future;
-import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 
@@ -128,7 +126,7 @@ final class RunningJob {
         again = false;
         while (ending == null && !pending.isEmpty() && jobPermits.tryAcquire()) {
           Item item = pending.poll();
-          ItemTask task = new ItemTask(this, item, hostKey(item.url()));
+          ItemTask task = new ItemTask(this, item, hostKey(item.url()), engine.fetchContext);
           active.put(item.index(), task);
           task.start();
         }
@@ -160,8 +158,10 @@ final class RunningJob {
   }
 
   /**
-   * A crawl page was stored: extract its links on a worker (jsoup is CPU work and reads the file), then
-   * queue what is new and in scope. The job cannot end while an extraction is under way.
+   * A crawl page was stored: extract its links within the parse budget, on the parse workers (CPU work that
+   * reads the file), then queue what is new and in scope. The job cannot end while an extraction is under way.
+   * A page not parsed (too large, or the extraction failed) keeps its success, says why in its error, and counts
+   * in progress as {@code notParsed}.
    */
   void pageStored(Item item) {
     if (frontier == null || ending != null) {
@@ -177,14 +177,22 @@ final class RunningJob {
     int maxLinks = engine.config.crawlMaxLinksPerPage();
     expanding++;
     CrawlFrontier f = frontier;
-    engine.vertx.executeBlocking(() -> f.inScope(LinkExtractor.extract(file, type, base, maxLinks)), false)
+    engine.parser.parse(file, type, base, maxLinks, item.bytes(), f::inScope)
         .onComplete(ar -> {
           expanding--;
-          if (ar.succeeded() && ending == null) {
-            addItems(frontier.accept(item, base, ar.result()));
-          } else if (ar.failed()) {
-            LoggerFactory.getLogger(RunningJob.class).warn("job {}: link extraction of {} failed: {}", job.id(),
-                base, ar.cause().toString());
+          dev.fetchd.crawl.ParseOutcome out = ar.succeeded() ? ar.result() : dev.fetchd.crawl.ParseOutcome.notParsed(
+              dev.fetchd.crawl.ParseOutcome.Reason.PARSE_FAILED, String.valueOf(ar.cause()));
+          if (!out.isParsed()) {
+            LoggerFactory.getLogger(RunningJob.class).warn("job {}: links of {} not extracted: {}", job.id(), base,
+                out.message());
+            item.error(new ItemError(ErrorCode.NOT_PARSED, out.reason().wire() + ": " + out.message()));
+            job.progress().pageNotParsed();
+            if (item.state().isFinal() && !dirty.contains(item)) {
+              dirty.add(item); // already saved as succeeded: save it again with its note
+            }
+            engine.watchers.progressChanged(job);
+          } else if (ending == null) {
+            addItems(frontier.accept(item, base, out.links()));
           }
           dispatch();
         });
@@ -426,15 +434,9 @@ final class RunningJob {
     unsaved.clear();
   }
 
-  /** Host and port: the unit of politeness. */
+  /** Host and port: the unit of politeness, from the one URL type (punycode host, default port). */
   static String hostKey(String url) {
-    try {
-      URI u = URI.create(url);
-      String host = u.getHost() == null ? "" : u.getHost().toLowerCase(Locale.ROOT);
-      int port = u.getPort() > 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
-      return host + ":" + port;
-    } catch (IllegalArgumentException e) {
-      return url;
-    }
+    return dev.fetchd.crawl.NormalizedUrl.hostKey(url);
   }
+
 }

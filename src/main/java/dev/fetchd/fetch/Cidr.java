@@ -12,7 +12,16 @@ public record Cidr(byte[] network, int prefix, String text) {
       throw new IllegalArgumentException("not a CIDR: " + text);
     }
     try {
-      byte[] net = InetAddress.getByName(text.substring(0, slash)).getAddress();
+      String ip = text.substring(0, slash);
+      byte[] net = InetAddress.getByName(ip).getAddress();
+      if (ip.contains(":") && net.length == 4) {
+        // Java turns ::ffff:a.b.c.d into an IPv4 address; an IPv6 range such as ::ffff:0:0/96 stays IPv6
+        byte[] v6 = new byte[16];
+        v6[10] = (byte) 0xff;
+        v6[11] = (byte) 0xff;
+        System.arraycopy(net, 0, v6, 12, 4);
+        net = v6;
+      }
       int prefix = Integer.parseInt(text.substring(slash + 1));
       if (prefix < 0 || prefix > net.length * 8) {
         throw new IllegalArgumentException("bad prefix length in " + text);

@@ -1,11 +1,17 @@
 package dev.fetchd.fetch;
 
+import dev.fetchd.crawl.NormalizedUrl;
+import dev.fetchd.crawl.UrlNormalizer;
 import dev.fetchd.files.TempFile;
 import dev.fetchd.job.ErrorCode;
+import io.netty.handler.codec.CodecException;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.TooLongFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VertxException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientConnection;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
@@ -14,7 +20,9 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -29,17 +37,37 @@ import javax.net.ssl.SSLException;
  * One attempt in flight. Runs on the engine's event loop. It ends exactly once ({@link #finish}): on
  * success after the body is in place; on any failure, timeout or {@link #cancel} after the request is reset
  * and the partial file deleted, so whoever waits on {@link #result()} sees no leftovers.
+ *
+ * <p>Two ways a healthy server closes connections are not failures:
+ * <ul>
+ *   <li>It closes right after a complete answer. Vert.x reports the close at once, but the answer's last bytes
+ *       and its end may still be queued behind a pause (ours, while the temp file opens or the disk catches up):
+ *       the connection hands the close to the response before the data it read earlier. So a close during the
+ *       body only ends the attempt once what was received before it has been delivered: the end then wins, and
+ *       without an end the body was cut ({@code truncated} with a Content-Length, else {@code reset}).</li>
+ *   <li>It closed a kept-alive connection while it sat in the pool. A request that dies on a REUSED connection
+ *       before any byte of an answer is sent again once, on a fresh connection, and that is not another attempt
+ *       (as browsers and OkHttp do for idempotent requests).</li>
+ * </ul>
  */
 public final class FetchCall {
   private static final int MAX_STATUS_BODY_DRAIN = 64 * 1024;
   /** Bodies up to this size (with a Content-Length) are gathered in memory and stored in one step. */
   static final int SMALL_BODY = 64 * 1024;
+  /**
+   * After the server closed mid-body: how long the queued rest may take to arrive before the body counts as cut.
+   * Nothing comes from the network any more, only from Vert.x's queues on this loop; restarted by every chunk.
+   */
+  static final long CLOSE_SETTLE_MS = 200;
 
   private final Fetcher f;
   private final FetchRequest req;
   private final Promise<FetchResult> result = Promise.promise();
   private final Set<String> visited = new HashSet<>();
   private HttpClientRequest current;
+  /** An unpooled connection opened for a retry after a reused one died; closed when the attempt ends. */
+  private HttpClientConnection fresh;
+  private boolean retriedFresh;
   private TempFile temp;
   /** The temp file being created, so that an attempt ending meanwhile still waits for its removal. */
   private Future<TempFile> opening;
@@ -49,6 +77,17 @@ public final class FetchCall {
   private String url;
   private Integer status;
   private String contentType;
+
+  // the body being read
+  private HttpClientResponse body;
+  private Long declared;
+  private long received;
+  private Buffer memory;
+  private boolean ended;
+  /** Reading is held back: the temp file is opening or the disk is behind. */
+  private boolean held;
+  private boolean peerClosed;
+  private long settleTimer = -1;
 
   FetchCall(Fetcher f, FetchRequest req) {
     this.f = f;
@@ -70,38 +109,38 @@ public final class FetchCall {
   void start() {
     timer = f.vertx.setTimer(req.timeoutMs(), id -> {
       timer = -1;
-      cancel(ErrorCode.TIMEOUT, "no complete answer within " + req.timeoutMs() + " ms");
+      // a target that does not answer in time may well answer the next time: retried like other transient errors
+      if (!committing) {
+        finish(FetchResult.failure(ErrorCode.TIMEOUT, "no complete answer within " + req.timeoutMs() + " ms", true));
+      }
     });
-    hop(req.url(), 0);
+    NormalizedUrl first = NormalizedUrl.parse(req.url());
+    if (first == null) {
+      String scheme = UrlNormalizer.schemeOf(req.url());
+      finish(FetchResult.failure(scheme != null && !scheme.equals("http") && !scheme.equals("https")
+          ? ErrorCode.BLOCKED_ADDRESS : ErrorCode.INVALID_RESPONSE,
+          "not a fetchable http(s) URL: " + req.url(), false));
+      return;
+    }
+    hop(first, 0);
   }
 
-  private void hop(String target, int hops) {
-    URI uri;
-    try {
-      uri = new URI(target);
-    } catch (Exception e) {
-      finish(FetchResult.failure(ErrorCode.INVALID_RESPONSE, "unparsable URL " + target, false));
-      return;
-    }
-    url = target;
-    visited.add(target);
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    String host = uri.getHost();
-    if (!(scheme.equals("http") || scheme.equals("https")) || host == null) {
-      finish(FetchResult.failure(ErrorCode.BLOCKED_ADDRESS, "only http and https URLs with a host are fetched: " + target, false));
-      return;
-    }
-    if (uri.getRawUserInfo() != null) {
+  private void hop(NormalizedUrl target, int hops) {
+    url = target.toString();
+    visited.add(url);
+    if (target.userInfo() != null) {
       finish(FetchResult.failure(ErrorCode.BLOCKED_ADDRESS, "URLs with user info are refused", false));
       return;
     }
-    int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-    f.guard.check(host).onComplete(ar -> {
+    boolean https = target.scheme().equals("https");
+    int port = target.effectivePort();
+    f.guard.check(target.host()).onComplete(ar -> {
       if (done) {
         return;
       }
       if (ar.failed()) {
-        finish(FetchResult.failure(ErrorCode.CONNECT_FAILED, "cannot resolve " + host + ": " + ar.cause().getMessage(), true));
+        finish(FetchResult.failure(ErrorCode.CONNECT_FAILED, "cannot resolve " + target.host() + ": "
+            + ar.cause().getMessage(), true));
         return;
       }
       AddressGuard.Verdict v = ar.result();
@@ -111,8 +150,12 @@ public final class FetchCall {
       }
       RequestOptions options = new RequestOptions()
           .setMethod(HttpMethod.GET)
-          .setAbsoluteURI(target)
+          .setHost(target.bareHost())
+          .setPort(port)
+          .setSsl(https)
+          .setURI(target.pathAndQuery())
           .setFollowRedirects(false)
+          .putHeader("Host", target.hostPort())
           .putHeader("User-Agent", f.userAgent)
           .putHeader("Accept", "*/*")
           .putHeader("Accept-Encoding", "identity");
@@ -120,27 +163,69 @@ public final class FetchCall {
         // connect to the address that was checked, not to a second lookup of the name
         options.setServer(SocketAddress.inetSocketAddress(port, v.address().getHostAddress()));
       }
-      send(options, scheme, hops);
+      send(options, https, hops, false);
     });
   }
 
-  private void send(RequestOptions options, String scheme, int hops) {
-    f.client.request(options)
-        .compose(request -> {
+  private void send(RequestOptions options, boolean https, int hops, boolean onFreshConnection) {
+    boolean[] reused = {false};
+    Future<HttpClientRequest> request = onFreshConnection
+        ? f.client.connect(options).compose(conn -> {
+          fresh = conn;
           if (done) {
-            request.reset();
+            conn.close();
+          }
+          return conn.request(options);
+        })
+        : f.client.request(options);
+    request
+        .compose(r -> {
+          if (done) {
+            r.reset();
             return Future.failedFuture(new IllegalStateException("cancelled"));
           }
-          current = request;
-          return request.send();
+          current = r;
+          reused[0] = !f.firstUse(r.connection());
+          return r.send();
         })
-        .onSuccess(response -> onResponse(response, scheme, hops))
-        .onFailure(err -> finish(classify(err, false, null)));
+        .onSuccess(response -> onResponse(response, https, hops))
+        .onFailure(err -> {
+          if (done) {
+            return;
+          }
+          if (reused[0] && !retriedFresh && diedBeforeAnswer(err)) {
+            // the server had closed this pooled connection: not the target's fault, not an attempt
+            retriedFresh = true;
+            current = null;
+            send(options, https, hops, true);
+            return;
+          }
+          finish(classify(err, false, null));
+        });
   }
 
-  private void onResponse(HttpClientResponse response, String scheme, int hops) {
+  /** The next cause in a chain, or null at its end (a self-cause ends it too). */
+  private static Throwable cause(Throwable t) {
+    Throwable c = t.getCause();
+    return c == t ? null : c;
+  }
+
+  /** The connection was lost before any byte of an answer: closed or reset under a request just written. */
+  private static boolean diedBeforeAnswer(Throwable err) {
+    for (Throwable t = err; t != null; t = cause(t)) {
+      if (t instanceof PrematureChannelClosureException) {
+        return false; // part of a status line or head had arrived
+      }
+      if (t instanceof HttpClosedException || (t instanceof IOException && !(t instanceof ConnectException))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void onResponse(HttpClientResponse response, boolean https, int hops) {
     // from here on a reset or close reaches this attempt, never Vert.x's "unhandled exception" log
-    response.exceptionHandler(err -> finish(classify(err, false, null)));
+    response.exceptionHandler(this::bodyFailed);
     if (done) {
       return;
     }
@@ -149,7 +234,7 @@ public final class FetchCall {
     int code = response.statusCode();
     String location = response.getHeader("Location");
     if (code >= 300 && code < 400 && location != null && code != 304) {
-      redirect(response, location, scheme, hops);
+      redirect(response, location, https, hops);
       return;
     }
     if (code < 200 || code >= 300) {
@@ -159,25 +244,25 @@ public final class FetchCall {
           url, code, contentType, null, null)));
       return;
     }
-    Long declared = contentLength(response);
-    if (declared != null && declared > req.maxBytes()) {
+    declared = contentLength(response);
+    if (declared != null && declared > req.maxBytes() && !req.inMemory()) {
       finish(FetchResult.failure(ErrorCode.TOO_LARGE,
           "Content-Length " + declared + " exceeds maxBytes " + req.maxBytes(), false));
       return;
     }
-    if (req.inMemory()) {
-      toMemory(response, declared, body -> finish(new FetchResult(null, null, false, -1, url, status, contentType,
-          null, body)));
-      return;
-    }
-    if (declared != null && declared <= SMALL_BODY) {
-      // a small body with a known length: gather it, then write, fsync and rename it in one worker call
-      // instead of a round trip per step
-      toMemory(response, declared, this::storeSmall);
+    body = response;
+    if (req.inMemory() || (declared != null && declared <= SMALL_BODY)) {
+      // in memory, or a small body with a known length: gathered, then written, fsynced and renamed in one
+      // worker call instead of a round trip per step
+      memory = Buffer.buffer();
+      response.handler(this::chunk);
+      response.endHandler(v -> bodyEnded());
       return;
     }
     // hold the body back while the temp file opens
-    response.pause();
+    hold();
+    response.handler(this::chunk);
+    response.endHandler(v -> bodyEnded());
     opening = f.files.createTemp(req.storedName());
     opening.onComplete(ar -> {
       if (ar.failed()) {
@@ -188,101 +273,144 @@ public final class FetchCall {
         return; // finish() discards it
       }
       temp = ar.result();
-      stream(response, declared);
+      temp.exceptionHandler(err -> finish(fileError(err)));
+      release();
     });
   }
 
-  private void stream(HttpClientResponse response, Long declared) {
-    temp.exceptionHandler(err -> finish(fileError(err)));
-    response.exceptionHandler(err -> finish(classify(err, true, declared)));
-    response.handler(chunk -> {
-      if (done) {
+  private void chunk(Buffer chunk) {
+    if (done) {
+      return;
+    }
+    if (received + chunk.length() > req.maxBytes()) {
+      if (req.inMemory()) {
+        // a document kept in memory is read up to maxBytes and cut there (robots.txt: RFC 9309 asks to
+        // parse at least the first 500 KiB, not to refuse a longer file)
+        memory.appendBuffer(chunk, 0, (int) (req.maxBytes() - received));
+        received = req.maxBytes();
+        bodyComplete();
         return;
       }
-      if (temp.bytes() + chunk.length() > req.maxBytes()) {
-        finish(FetchResult.failure(ErrorCode.TOO_LARGE, "body exceeds maxBytes " + req.maxBytes(), false));
-        return;
-      }
-      temp.write(chunk).onFailure(err -> finish(fileError(err)));
-      if (temp.writeQueueFull()) {
-        response.pause();
-        temp.drainHandler(() -> {
-          if (!done) {
-            response.resume();
-          }
-        });
-      }
-    });
-    response.endHandler(v -> {
-      if (done) {
-        return;
-      }
-      if (declared != null && temp.bytes() < declared) {
-        finish(FetchResult.failure(ErrorCode.TRUNCATED,
-            "body ended after " + temp.bytes() + " of " + declared + " bytes", true));
-        return;
-      }
-      committing = true;
-      cancelTimer();
-      temp.commit(req.storedName()).onComplete(c -> {
-        committing = false;
-        if (c.succeeded()) {
-          finish(new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null));
-        } else {
-          finish(fileError(c.cause()));
+      finish(FetchResult.failure(ErrorCode.TOO_LARGE, "body exceeds maxBytes " + req.maxBytes(), false));
+      return;
+    }
+    received += chunk.length();
+    if (peerClosed) {
+      settle();
+    }
+    if (temp == null) {
+      memory.appendBuffer(chunk);
+      return;
+    }
+    temp.write(chunk).onFailure(err -> finish(fileError(err)));
+    if (temp.writeQueueFull()) {
+      hold();
+      temp.drainHandler(() -> {
+        if (!done) {
+          release();
         }
       });
-    });
-    response.resume();
+    }
   }
 
-  /** A small document: collected in memory, capped at maxBytes like any body. */
-  private void storeSmall(Buffer body) {
+  private void hold() {
+    held = true;
+    body.pause();
+    cancelSettle();
+  }
+
+  private void release() {
+    held = false;
+    body.resume();
+    if (peerClosed) {
+      settle();
+    }
+  }
+
+  private void bodyFailed(Throwable err) {
+    if (done) {
+      return;
+    }
+    if (body != null && isClose(err)) {
+      // what the connection read before the close may still be queued: judge once it has been delivered
+      peerClosed = true;
+      if (!held) {
+        settle();
+      }
+      return;
+    }
+    finish(classify(err, body != null, declared));
+  }
+
+  private static boolean isClose(Throwable err) {
+    return err instanceof HttpClosedException;
+  }
+
+  /** (Re)starts the wait for the queued rest of a body whose connection closed. */
+  private void settle() {
+    cancelSettle();
+    settleTimer = f.vertx.setTimer(CLOSE_SETTLE_MS, id -> {
+      settleTimer = -1;
+      if (done || ended) {
+        return;
+      }
+      finish(declared != null
+          ? FetchResult.failure(ErrorCode.TRUNCATED, "connection closed after " + received + " of " + declared
+              + " bytes", true)
+          : FetchResult.failure(ErrorCode.RESET, "connection closed after " + received
+              + " bytes, before the end of the chunked body", true));
+    });
+  }
+
+  private void cancelSettle() {
+    if (settleTimer >= 0) {
+      f.vertx.cancelTimer(settleTimer);
+      settleTimer = -1;
+    }
+  }
+
+  private void bodyEnded() {
+    ended = true;
+    cancelSettle();
+    if (done) {
+      return;
+    }
+    if (declared != null && received < declared) {
+      finish(FetchResult.failure(ErrorCode.TRUNCATED, "body ended after " + received + " of " + declared
+          + " bytes", true));
+      return;
+    }
+    bodyComplete();
+  }
+
+  private void bodyComplete() {
+    cancelSettle();
+    if (req.inMemory()) {
+      finish(new FetchResult(null, null, false, -1, url, status, contentType, null, memory));
+      return;
+    }
     committing = true;
     cancelTimer();
-    f.files.storeWhole(body, req.storedName()).onComplete(c -> {
+    Future<TempFile.Stored> stored = temp == null ? f.files.storeWhole(memory, req.storedName())
+        : temp.commit(req.storedName());
+    stored.onComplete(c -> {
       committing = false;
       finish(c.succeeded() ? new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null)
           : fileError(c.cause()));
     });
   }
 
-  private void toMemory(HttpClientResponse response, Long declared, java.util.function.Consumer<Buffer> onBody) {
-    Buffer body = Buffer.buffer();
-    response.exceptionHandler(err -> finish(classify(err, true, declared)));
-    response.handler(chunk -> {
-      if (done) {
-        return;
-      }
-      if (body.length() + chunk.length() > req.maxBytes()) {
-        finish(FetchResult.failure(ErrorCode.TOO_LARGE, "body exceeds " + req.maxBytes() + " bytes", false));
-        return;
-      }
-      body.appendBuffer(chunk);
-    });
-    response.endHandler(v -> {
-      if (done) {
-        return;
-      }
-      if (declared != null && body.length() < declared) {
-        finish(FetchResult.failure(ErrorCode.TRUNCATED, "body ended after " + body.length() + " of " + declared
-            + " bytes", true));
-        return;
-      }
-      onBody.accept(body);
-    });
-  }
-
-  private void redirect(HttpClientResponse response, String location, String scheme, int hops) {
-    String next;
-    try {
-      next = URI.create(url).resolve(encodeIllegal(location.trim())).normalize().toString();
-    } catch (IllegalArgumentException e) {
-      finish(FetchResult.failure(ErrorCode.INVALID_RESPONSE, "bad redirect Location: " + location, false));
+  private void redirect(HttpClientResponse response, String location, boolean https, int hops) {
+    NormalizedUrl base = NormalizedUrl.parse(url);
+    NormalizedUrl next = base == null ? null : base.resolveLocation(location);
+    if (next == null) {
+      String scheme = UrlNormalizer.schemeOf(location);
+      boolean otherScheme = scheme != null && !scheme.equals("http") && !scheme.equals("https");
+      finish(FetchResult.failure(otherScheme ? ErrorCode.BLOCKED_ADDRESS : ErrorCode.INVALID_RESPONSE,
+          (otherScheme ? "redirect to a non-http(s) URL: " : "bad redirect Location: ") + location, false));
       return;
     }
-    int i = next.indexOf('#');
-    String target = i < 0 ? next : next.substring(0, i);
+    String target = next.toString();
     if (visited.contains(target)) {
       finish(FetchResult.failure(ErrorCode.REDIRECT_LOOP, "redirect loop at " + target, false));
       return;
@@ -291,40 +419,26 @@ public final class FetchCall {
       finish(FetchResult.failure(ErrorCode.REDIRECT_LOOP, "more than " + f.maxRedirects + " redirects", false));
       return;
     }
-    if (scheme.equals("https") && target.regionMatches(true, 0, "http:", 0, 5)) {
+    if (https && next.scheme().equals("http")) {
       finish(FetchResult.failure(ErrorCode.HTTP_STATUS, "redirect from https to http refused: " + target, false));
       return;
     }
     drainThen(response, () -> {
       current = null;
-      hop(target, hops + 1);
+      closeFresh();
+      hop(next, hops + 1);
     });
   }
 
   /**
-   * Percent-encodes what browsers tolerate in a Location but a URI may not hold: spaces, non-ASCII (as
-   * UTF-8), quotes and the like. Existing escapes and reserved characters are kept as they are.
+   * Reads and drops a small body so the connection can be reused; a large or unknown one is cut. The outcome
+   * (a status, a redirect) does not depend on that body: a close or reset while draining changes nothing.
    */
-  static String encodeIllegal(String location) {
-    StringBuilder sb = new StringBuilder(location.length());
-    for (byte b : location.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-      int c = b & 0xff;
-      if (c <= 0x20 || c >= 0x7f || "\"<>\\^`{|}".indexOf(c) >= 0) {
-        sb.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
-            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-      } else {
-        sb.append((char) c);
-      }
-    }
-    return sb.toString();
-  }
-
-  /** Reads and drops a small body so the connection can be reused; a large or unknown one is cut. */
   private void drainThen(HttpClientResponse response, Runnable next) {
     Long length = contentLength(response);
+    response.exceptionHandler(err -> { });
     if (length != null && length <= MAX_STATUS_BODY_DRAIN) {
       response.handler(b -> { });
-      response.exceptionHandler(err -> finish(classify(err, false, null)));
       response.end().onComplete(ar -> {
         if (!done) {
           next.run();
@@ -346,8 +460,14 @@ public final class FetchCall {
     }
     done = true;
     cancelTimer();
+    cancelSettle();
     FetchResult r = outcome.finalUrl() == null ? outcome.at(url, status, contentType) : outcome;
     if (r.succeeded()) {
+      if (!ended && current != null) {
+        current.reset(); // a document cut at maxBytes: the rest is not read
+      }
+      current = null;
+      closeFresh();
       result.complete(r);
       return;
     }
@@ -355,6 +475,7 @@ public final class FetchCall {
       current.reset();
       current = null;
     }
+    closeFresh();
     // the item is reported only once its partial file is gone
     if (temp != null) {
       temp.discard().onComplete(x -> result.complete(r));
@@ -368,6 +489,13 @@ public final class FetchCall {
       });
     } else {
       result.complete(r);
+    }
+  }
+
+  private void closeFresh() {
+    if (fresh != null) {
+      fresh.close();
+      fresh = null;
     }
   }
 
@@ -416,41 +544,60 @@ public final class FetchCall {
     return FetchResult.failure(ErrorCode.IO_ERROR, "cannot store body: " + msg, false);
   }
 
-  /** Maps a client failure to a stable error code. */
+  /**
+   * Maps a client failure to a stable error code: by the exception types in its cause chain first, and only for
+   * a failure no type explains by its message (a host name with "timeout" or "reset" in it must not decide).
+   *
+   * @param inBody   the failure came after the response head
+   * @param declared the response's Content-Length, if any
+   */
   static FetchResult classify(Throwable err, boolean inBody, Long declared) {
-    Throwable root = err;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
     String msg = err.getMessage() == null ? err.getClass().getSimpleName() : err.getMessage();
-    String lower = (msg + " " + root.getMessage()).toLowerCase(Locale.ROOT);
-    if (err instanceof TimeoutException || root instanceof TimeoutException || lower.contains("timeout")
-        || lower.contains("timed out")) {
+    boolean cut = inBody && declared != null;
+    for (Throwable t = err; t != null; t = cause(t)) {
+      // netty's ConnectTimeoutException is a ConnectException: timeouts first
+      if (t instanceof TimeoutException || t instanceof SocketTimeoutException
+          || t instanceof io.netty.channel.ConnectTimeoutException) {
+        return FetchResult.failure(ErrorCode.TIMEOUT, msg, true);
+      }
+      if (t instanceof UnknownHostException) {
+        return FetchResult.failure(ErrorCode.CONNECT_FAILED, "cannot resolve host: " + msg, true);
+      }
+      if (t instanceof ConnectException || t instanceof NoRouteToHostException
+          || t instanceof PortUnreachableException) {
+        return FetchResult.failure(ErrorCode.CONNECT_FAILED, msg, true);
+      }
+      if (t instanceof SSLException) {
+        return FetchResult.failure(ErrorCode.CONNECT_FAILED, "TLS: " + msg, false);
+      }
+      if (t instanceof HttpClosedException || t instanceof PrematureChannelClosureException) {
+        return cut ? FetchResult.failure(ErrorCode.TRUNCATED, "connection closed before the declared " + declared
+            + " bytes", true) : FetchResult.failure(ErrorCode.RESET, "connection closed: " + msg, true);
+      }
+      if (t instanceof IOException) {
+        // a reset inside a body of declared length leaves it short of that length: truncated, like a close
+        return cut ? FetchResult.failure(ErrorCode.TRUNCATED, "body cut before the declared " + declared
+            + " bytes: " + msg, true) : FetchResult.failure(ErrorCode.RESET, msg, true);
+      }
+      // what the HTTP decoder could not read: a status line with garbage, a bad version, an endless header...
+      if (t instanceof CodecException || t instanceof TooLongFrameException || t instanceof IllegalArgumentException
+          || t instanceof IllegalStateException) {
+        return FetchResult.failure(ErrorCode.INVALID_RESPONSE, "not a valid HTTP response: " + msg, false);
+      }
+    }
+    String lower = msg.toLowerCase(Locale.ROOT);
+    if (lower.contains("timed out") || lower.contains("timeout")) {
       return FetchResult.failure(ErrorCode.TIMEOUT, msg, true);
     }
-    if (root instanceof UnknownHostException) {
-      return FetchResult.failure(ErrorCode.CONNECT_FAILED, "cannot resolve host: " + msg, true);
-    }
-    if (root instanceof ConnectException || lower.contains("connection refused")) {
+    if (lower.contains("connection refused")) {
       return FetchResult.failure(ErrorCode.CONNECT_FAILED, msg, true);
     }
-    if (root instanceof SSLException) {
-      return FetchResult.failure(ErrorCode.CONNECT_FAILED, "TLS: " + msg, false);
+    if (lower.contains("connection reset") || lower.contains("closed")) {
+      return cut ? FetchResult.failure(ErrorCode.TRUNCATED, "body cut before the declared " + declared + " bytes: "
+          + msg, true) : FetchResult.failure(ErrorCode.RESET, msg, true);
     }
-    if (lower.contains("reset")) {
-      return FetchResult.failure(ErrorCode.RESET, msg, true);
-    }
-    if (err instanceof HttpClosedException || lower.contains("closed")) {
-      if (inBody && declared != null) {
-        return FetchResult.failure(ErrorCode.TRUNCATED, "connection closed before the declared " + declared + " bytes", true);
-      }
-      return FetchResult.failure(ErrorCode.RESET, "connection closed: " + msg, true);
-    }
-    if (root instanceof IOException) {
-      return FetchResult.failure(ErrorCode.RESET, msg, true);
-    }
-    if (err instanceof VertxException || lower.contains("invalid") || lower.contains("decoder")) {
-      return FetchResult.failure(ErrorCode.INVALID_RESPONSE, msg, false);
+    if (err instanceof VertxException) {
+      return FetchResult.failure(ErrorCode.INVALID_RESPONSE, "not a valid HTTP response: " + msg, false);
     }
     return FetchResult.failure(ErrorCode.INVALID_RESPONSE, msg, false);
   }

@@ -5,7 +5,9 @@ package dev.fetchd.fetch;
  * {@link dev.fetchd.files.FileStore#itemFile}), or a small document kept in memory (robots.txt).
  *
  * @param timeoutMs deadline of the whole exchange, redirects, headers and body included
- * @param inMemory  keep the body in memory (at most {@code maxBytes}) instead of storing it
+ * @param inMemory  keep the body in memory instead of storing it: its first {@code maxBytes} are the answer, and a
+ *                  longer body is cut there rather than refused (robots.txt: RFC 9309 section 2.5 asks crawlers to
+ *                  parse at least the first 500 KiB of a larger file)
  */
 public record FetchRequest(String url, String storedName, long maxBytes, long timeoutMs, boolean inMemory) {
 
@@ -14,7 +16,7 @@ public record FetchRequest(String url, String storedName, long maxBytes, long ti
     return new FetchRequest(url, storedName, maxBytes, timeoutMs, false);
   }
 
-  /** A small document kept in memory. */
+  /** A small document kept in memory, read up to {@code maxBytes}. */
   public static FetchRequest toMemory(String url, long maxBytes, long timeoutMs) {
     return new FetchRequest(url, null, maxBytes, timeoutMs, true);
   }

@@ -13,6 +13,38 @@ import io.vertx.core.buffer.Buffer;
  */
 public record FetchResult(ErrorCode error, String message, boolean retryable, long retryAfterMs, String finalUrl,
                           Integer status, String contentType, TempFile.Stored stored, Buffer body) {
+  /** Longer messages are cut: they end up in every listing of the item. */
+  static final int MAX_MESSAGE = 1000;
+
+  public FetchResult {
+    message = clean(message);
+  }
+
+  /**
+   * A message fit to show: messages are built from what a target sent (a status line, a Location, an exception's
+   * text quoting either), so control characters (NUL, ESC, newlines, C1) become U+FFFD and the length is capped.
+   */
+  static String clean(String message) {
+    if (message == null) {
+      return null;
+    }
+    int n = Math.min(message.length(), MAX_MESSAGE);
+    StringBuilder sb = null;
+    for (int i = 0; i < n; i++) {
+      char c = message.charAt(i);
+      boolean bad = Character.isISOControl(c) || (Character.isSurrogate(c)
+          && !(Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(message.charAt(i + 1)))
+          && !(Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(message.charAt(i - 1))));
+      if (bad && sb == null) {
+        sb = new StringBuilder(n + 1).append(message, 0, i);
+      }
+      if (sb != null) {
+        sb.append(bad ? '\uFFFD' : c);
+      }
+    }
+    String out = sb != null ? sb.toString() : message.substring(0, n);
+    return n < message.length() ? out + "\u2026" : out;
+  }
 
   public boolean succeeded() {
     return error == null;

@@ -3,6 +3,10 @@ package dev.fetchd.fetch;
 import dev.fetchd.files.FileStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpConnection;
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * Fetches one URL per call: address check, request, redirects hop by hop (each hop checked again), size
@@ -17,6 +21,8 @@ public final class Fetcher {
   final int maxRedirects;
   final long maxRetryAfterMs;
   final String userAgent;
+  /** Connections that have carried a request: a request on one of them is on a reused connection. */
+  private final Set<HttpConnection> used = Collections.newSetFromMap(new WeakHashMap<>());
 
   public Fetcher(Vertx vertx, HttpClientAgent client, FileStore files, AddressGuard guard, int maxRedirects,
                  long maxRetryAfterMs, String userAgent) {
@@ -27,6 +33,14 @@ public final class Fetcher {
     this.maxRedirects = maxRedirects;
     this.maxRetryAfterMs = maxRetryAfterMs;
     this.userAgent = userAgent;
+  }
+
+  /**
+   * Notes that a request goes out on {@code connection}; true if it is the connection's first. Confined to the
+   * engine's event loop like every call of this class; closed connections drop out with their last reference.
+   */
+  boolean firstUse(HttpConnection connection) {
+    return connection == null || used.add(connection);
   }
 
   /** Starts one attempt; the call's result never fails, it completes with a {@link FetchResult}. */

@@ -7,6 +7,7 @@ package dev.fetchd.job;
 public final class Progress {
   private final long[][] counts = new long[ItemKind.values().length][ItemState.values().length];
   private long bytes;
+  private long notParsed;
 
   /** An item was created in state {@code state}. */
   public void added(ItemKind kind, ItemState state) {
@@ -21,6 +22,11 @@ public final class Progress {
 
   public void addBytes(long n) {
     bytes += n;
+  }
+
+  /** A crawl page was stored but its links were not extracted (its item says why). */
+  public void pageNotParsed() {
+    notParsed++;
   }
 
   /** Items of every kind in this state. */
@@ -61,6 +67,7 @@ public final class Progress {
   public long skipped() { return count(ItemState.SKIPPED); }
   public long cancelled() { return count(ItemState.CANCELLED); }
   public long bytes() { return bytes; }
+  public long notParsed() { return notParsed; }
 
   /** A copy that later changes to either side do not reach. */
   public Progress copy() {
@@ -69,6 +76,7 @@ public final class Progress {
       System.arraycopy(counts[k], 0, p.counts[k], 0, counts[k].length);
     }
     p.bytes = bytes;
+    p.notParsed = notParsed;
     return p;
   }
 
@@ -78,6 +86,7 @@ public final class Progress {
       System.arraycopy(other.counts[k], 0, counts[k], 0, counts[k].length);
     }
     bytes = other.bytes;
+    notParsed = other.notParsed;
   }
 
   /** Sets one count (a store reading a job back). */
@@ -87,5 +96,9 @@ public final class Progress {
 
   public void restoreBytes(long bytes) {
     this.bytes = bytes;
+  }
+
+  public void restoreNotParsed(long notParsed) {
+    this.notParsed = notParsed;
   }
 }

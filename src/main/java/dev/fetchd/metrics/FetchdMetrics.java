@@ -15,6 +15,12 @@ import java.util.function.Supplier;
  * state through suppliers; the scrape handler runs on the engine's event loop, so those reads are safe.
  */
 public final class FetchdMetrics {
+  /** A dozen bucket bounds from 10 ms to a minute (+Inf is added): one fetch from a fast LAN to a slow download. */
+  static final Duration[] DURATION_BUCKETS = {
+      Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+      Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2_500),
+      Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60)};
+
   private final MeterRegistry registry;
   private final Counter submitted;
   private final Counter bytes;
@@ -52,9 +58,7 @@ public final class FetchdMetrics {
     fetchDurations.computeIfAbsent(outcome, o -> Timer.builder("fetchd.fetch.duration")
             .description("Duration of one fetch attempt, redirects and body included")
             .tag("outcome", o)
-            .publishPercentileHistogram()
-            .minimumExpectedValue(Duration.ofMillis(1))
-            .maximumExpectedValue(Duration.ofMinutes(10))
+            .serviceLevelObjectives(DURATION_BUCKETS)
             .register(registry))
         .record(nanos, TimeUnit.NANOSECONDS);
     if (storedBytes > 0) {
@@ -63,7 +67,12 @@ public final class FetchdMetrics {
   }
 
   private Counter rejected(String reason) {
-    return rejected.computeIfAbsent(reason, r -> Counter.builder("fetchd.jobs.rejected")
-        .description("Job submissions refused, by reason").tag("reason", r).register(registry));
+    return rejected.computeIfAbsent(reason, r -> rejectedCounter(registry, r));
+  }
+
+  /** The counter of submissions refused for {@code reason} (the API counts invalid ones itself). */
+  public static Counter rejectedCounter(MeterRegistry registry, String reason) {
+    return Counter.builder("fetchd.jobs.rejected")
+        .description("Job submissions refused, by reason").tag("reason", reason).register(registry);
   }
 }

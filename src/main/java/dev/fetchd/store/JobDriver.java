@@ -23,6 +23,9 @@ public interface JobDriver extends JobStore, JobClaims {
     void jobChanged(String jobId);
   }
 
+  /** Per-host permits that hold across every replica (in memory: one process, the local limiter is all). */
+  HostPermits hostPermits();
+
   /** Starts delivering notifications to {@code listener}. One listener per driver. */
   Future<Void> listen(Listener listener);
 

@@ -37,6 +37,7 @@ public final class MemoryJobStore implements JobDriver {
   private final Map<String, Entry> byIdempotencyKey = new HashMap<>();
   private final TreeSet<Entry> queued = new TreeSet<>(
       Comparator.comparingInt((Entry e) -> -e.job.spec().priority()).thenComparingLong(e -> e.seq));
+  private final HostPermits hostPermits = new MemoryHostPermits();
   private long seq;
   private Listener listener;
   private Context listenerContext;
@@ -368,6 +369,12 @@ public final class MemoryJobStore implements JobDriver {
       }
       default -> CancelOutcome.FINISHED;
     });
+  }
+
+  /** One process: the local limiter already is the whole cluster. */
+  @Override
+  public HostPermits hostPermits() {
+    return hostPermits;
   }
 
   // ---- notifications ---------------------------------------------------------------------------------

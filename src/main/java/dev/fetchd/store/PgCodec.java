@@ -118,7 +118,7 @@ final class PgCodec {
         counts.put(kind.wire(), byState);
       }
     }
-    return new JsonObject().put("bytes", p.bytes()).put("counts", counts);
+    return new JsonObject().put("bytes", p.bytes()).put("counts", counts).put("notParsed", p.notParsed());
   }
 
   static void restoreProgress(JsonObject j, Progress p) {
@@ -130,6 +130,7 @@ final class PgCodec {
       }
     }
     p.restoreBytes(j.getLong("bytes", 0L));
+    p.restoreNotParsed(j.getLong("notParsed", 0L));
   }
 
   /** Parameters $1.. of an insert into fetchd_jobs, in the order of {@link PgJobStore}'s INSERT. */

@@ -129,7 +129,8 @@ public final class PgJobStore implements JobDriver {
       + " AND (i.state = 'running' OR (j.state IN " + TERMINAL + " AND i.state = 'queued'))";
   private static final int QUEUE_LOCK_CLASS = 0x66657471; // "fetq": one lock per schema serialises submits
   // progress is recounted from the items, the truth the next replica starts from
-  private static final String RECOUNT = "UPDATE fetchd_jobs j SET progress = c.progress FROM ("
+  private static final String RECOUNT = "UPDATE fetchd_jobs j SET progress = c.progress"
+      + " || jsonb_build_object('notParsed', coalesce(j.progress -> 'notParsed', '0'::jsonb)) FROM ("
       + " SELECT job_id, jsonb_build_object('bytes', sum(bytes), 'counts', jsonb_object_agg(kind, states)) AS progress"
       + " FROM (SELECT job_id, kind, jsonb_object_agg(state, n) AS states, sum(bytes) AS bytes"
       + "   FROM (SELECT job_id, kind, state, count(*) AS n, sum(bytes) AS bytes FROM fetchd_items"
@@ -145,6 +146,7 @@ public final class PgJobStore implements JobDriver {
   /** The last write of each job with writes in flight: the next one for that job starts after it. */
   private final Map<String, Future<?>> tails = new ConcurrentHashMap<>();
   private final PgNotifier notifier;
+  private final HostPermits hostPermits;
 
   private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
     this.vertx = vertx;
@@ -157,6 +159,7 @@ public final class PgJobStore implements JobDriver {
         .using(vertx)
         .build();
     this.notifier = new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
+    this.hostPermits = new PgHostPermits(pool);
   }
 
   /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */
@@ -203,6 +206,11 @@ public final class PgJobStore implements JobDriver {
   @Override
   public Future<Void> unlisten() {
     return notifier.close();
+  }
+
+  @Override
+  public HostPermits hostPermits() {
+    return hostPermits;
   }
 
   public PgNotifier.Channels channels() {

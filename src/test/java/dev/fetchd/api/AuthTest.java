@@ -42,7 +42,7 @@ class AuthTest {
       assertThat(fetchd.get("/openapi.yaml").status()).isEqualTo(401);
       assertThat(fetchd.get("/health/live").status()).isEqualTo(200);
       assertThat(fetchd.get("/health/ready").status()).isEqualTo(200);
-      assertThat(fetchd.get("/metrics").status()).as("metrics are public by default").isEqualTo(200);
+      assertThat(fetchd.get("/metrics").status()).as("metrics need a token once tokens are set").isEqualTo(401);
 
       RunningService.Response submitted = fetchd.post("/jobs", body, bearer(ALICE));
       assertThat(submitted.status()).isEqualTo(202);
@@ -81,6 +81,36 @@ class AuthTest {
         }
       }
     }
+  }
+
+  @Test
+  void metricsPrivateByDefaultWithTokens() {
+    try (RunningService fetchd = RunningService.start(Map.of("apiTokens", ALICE))) {
+      RunningService.Response anonymous = fetchd.get("/metrics");
+      assertThat(anonymous.status()).isEqualTo(401);
+      assertThat(anonymous.header("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(fetchd.get("/metrics", bearer(ALICE)).status()).isEqualTo(200);
+      assertThat(fetchd.get("/health/live").status()).isEqualTo(200);
+    }
+    // without tokens the whole API is open, metrics included; with tokens they can still be made public
+    try (RunningService open = RunningService.start()) {
+      assertThat(open.get("/metrics").status()).isEqualTo(200);
+    }
+    try (RunningService fetchd = RunningService.start(Map.of("apiTokens", ALICE, "metricsPublic", "true"))) {
+      assertThat(fetchd.get("/metrics").status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void metricsPublicSettingKeepsTrueAndFalseAndDefaultsToAuto() {
+    java.util.function.Function<Map<String, String>, Boolean> pub =
+        env -> dev.fetchd.config.ConfigLoader.load(null, env).metricsPublic();
+    assertThat(pub.apply(Map.of())).isTrue();
+    assertThat(pub.apply(Map.of("FETCHD_API_TOKENS", ALICE))).isFalse();
+    assertThat(pub.apply(Map.of("FETCHD_ADMIN_TOKENS", ADMIN))).isFalse();
+    assertThat(pub.apply(Map.of("FETCHD_API_TOKENS", ALICE, "FETCHD_METRICS_PUBLIC", "true"))).isTrue();
+    assertThat(pub.apply(Map.of("FETCHD_METRICS_PUBLIC", "false"))).isFalse();
+    assertThat(pub.apply(Map.of("FETCHD_API_TOKENS", ALICE, "FETCHD_METRICS_PUBLIC", "auto"))).isFalse();
   }
 
   @Test

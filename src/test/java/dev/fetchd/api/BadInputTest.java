@@ -114,4 +114,84 @@ class BadInputTest {
   void unknownRoutesAre404Problems() {
     problem(fetchd.get("/nowhere"), 404);
   }
+
+  @Test
+  void invalidSubmissionsAreCounted() {
+    double before = fetchd.metric("fetchd_jobs_rejected_total", "reason", "invalid");
+    problem(fetchd.post("/jobs", "{\"type\":\"mirror\",\"urls\":[\"http://a.com/\"]}"), 400);
+    problem(fetchd.post("/jobs", "{\"type\": "), 400);
+    problem(fetchd.post("/jobs", "{\"type\":\"download\",\"urls\":[\"http://a.com/" + "x".repeat(8000) + "\"]}"), 413);
+    // not submissions: not counted
+    problem(fetchd.get("/jobs?limit=0"), 400);
+    assertThat(fetchd.metric("fetchd_jobs_rejected_total", "reason", "invalid")).isEqualTo(before + 3);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "bad escape in path        | GET /jobs/%zz HTTP/1.1                 | 400",
+      "truncated escape in path  | GET /jobs/abc% HTTP/1.1                | 400",
+      "bad escape in cursor      | GET /jobs?cursor=%%%% HTTP/1.1         | 400",
+      "bad escape in item cursor | GET /jobs/x/items?cursor=%zz HTTP/1.1  | 400",
+      "bad escape in query name  | GET /jobs?%zz=1 HTTP/1.1               | 400",
+      "method not allowed        | PATCH /jobs HTTP/1.1                   | 405",
+      "not HTTP                  | HELLO                                  | 400",
+  })
+  void badPercentEncodingAnswersProblemJson(String name, String requestLine, int status) throws Exception {
+    RawAnswer a = raw(requestLine + "\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assertThat(a.status).as(a.text).isEqualTo(status);
+    assertThat(a.header("content-type")).as(a.text).isEqualTo("application/problem+json");
+    JsonObject p = new JsonObject(a.body);
+    assertThat(p.getInteger("status")).isEqualTo(status);
+    assertThat(p.getString("detail")).isNotBlank();
+  }
+
+  @Test
+  void oversizedRequestLineAndHeadersAnswerProblemJson() throws Exception {
+    RawAnswer longLine = raw("GET /jobs?x=" + "a".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    assertThat(longLine.status).isEqualTo(414);
+    assertThat(longLine.header("content-type")).isEqualTo("application/problem+json");
+    RawAnswer bigHeaders = raw("GET /jobs HTTP/1.1\r\nHost: x\r\nX-Big: " + "b".repeat(20_000) + "\r\n\r\n");
+    assertThat(bigHeaders.status).isEqualTo(431);
+    assertThat(bigHeaders.header("content-type")).isEqualTo("application/problem+json");
+  }
+
+  record RawAnswer(int status, java.util.Map<String, String> headers, String body, String text) {
+    String header(String name) {
+      return headers.get(name);
+    }
+  }
+
+  /** One request written as raw bytes (java.net.http refuses malformed URIs), the answer read to its end. */
+  static RawAnswer raw(String request) throws Exception {
+    int port = java.net.URI.create(fetchd.baseUrl()).getPort();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      java.io.InputStream in = s.getInputStream();
+      String head = readHead(in);
+      String[] lines = head.split("\r\n");
+      java.util.Map<String, String> headers = new java.util.HashMap<>();
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        if (colon > 0) {
+          headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), lines[i].substring(colon + 1).trim());
+        }
+      }
+      int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+      String body = new String(in.readNBytes(length), java.nio.charset.StandardCharsets.UTF_8);
+      return new RawAnswer(Integer.parseInt(lines[0].split(" ")[1]), headers, body, head + body);
+    }
+  }
+
+  private static String readHead(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder sb = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      sb.append((char) c);
+      if (sb.length() >= 4 && sb.substring(sb.length() - 4).equals("\r\n\r\n")) {
+        break;
+      }
+    }
+    return sb.toString();
+  }
 }

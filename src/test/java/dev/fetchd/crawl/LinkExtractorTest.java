@@ -423,4 +423,69 @@ class LinkExtractorTest {
     assertThat(links.pages()).containsExactly("http://example.com/dir/first.html");
     assertThat(links.truncated()).isTrue();
   }
+
+  @Test
+  void nestingDeeperThanTheGuardEndsTheParseThereKeepingWhatCameBefore() {
+    StringBuilder sb = new StringBuilder("<a href=\"before.html\">b</a>");
+    for (int i = 0; i < 200_000; i++) {
+      sb.append("<div><span>t");
+    }
+    sb.append("<a href=\"deep.html\">d</a>");
+    ExtractedLinks links = html(sb.toString());
+    assertThat(links.pages()).containsExactly("http://example.com/dir/before.html");
+    assertThat(links.truncated()).isTrue();
+  }
+
+  @Test
+  void textBetweenCommentsInOneElementDoesNotStopTheParse() {
+    StringBuilder sb = new StringBuilder("<p>");
+    for (int i = 0; i < 100_000; i++) {
+      sb.append("text<!-- c -->");
+    }
+    sb.append("<a href=\"after.html\">a</a></p><img src=\"last.png\">");
+    ExtractedLinks links = html(sb.toString());
+    assertThat(links.pages()).containsExactly("http://example.com/dir/after.html");
+    assertThat(links.assets()).containsExactly("http://example.com/dir/last.png");
+    assertThat(links.truncated()).isFalse();
+  }
+
+  @Test
+  void theHeapOfTheUrlsKeptIsBoundedEvenWhenShortLinksResolveToLongUrls() {
+    String longBase = "http://example.com/" + "b".repeat(8000) + "/";
+    StringBuilder sb = new StringBuilder("<base href=\"" + longBase + "\">");
+    for (int i = 0; i < 1000; i++) {
+      sb.append("<a href=").append(i).append(">x</a>");
+    }
+    byte[] body = sb.toString().getBytes(StandardCharsets.UTF_8);
+    long allowance = LinkExtractor.linkBytes(body.length, 1000);
+    ExtractedLinks links = LinkExtractor.extract(body, "text/html", PAGE, 1000);
+    long held = links.pages().stream().mapToLong(u -> u.length() + LinkExtractor.URL_OVERHEAD_BYTES).sum();
+    assertThat(held).isLessThanOrEqualTo(allowance);
+    assertThat(links.pages()).isNotEmpty().hasSizeLessThan(1000).allMatch(u -> u.startsWith(longBase));
+    assertThat(links.truncated()).isTrue();
+  }
+
+  @Test
+  void charsetFromHttpEquivOrAByteOrderMark() {
+    Charset latin1 = StandardCharsets.ISO_8859_1;
+    byte[] httpEquiv = ("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">"
+        + "</head><a href=\"caf\u00e9.html\">c</a>").getBytes(latin1);
+    assertThat(LinkExtractor.extract(httpEquiv, "text/html", PAGE, 10).pages())
+        .containsExactly("http://example.com/dir/caf%C3%A9.html");
+
+    byte[] utf16 = "\uFEFF<a href=\"caf\u00e9.html\">c</a>".getBytes(StandardCharsets.UTF_16BE);
+    assertThat(LinkExtractor.extract(utf16, "text/html", PAGE, 10).pages())
+        .containsExactly("http://example.com/dir/caf%C3%A9.html");
+  }
+
+  @Test
+  void linksInsideLinksKeepDocumentOrder() {
+    ExtractedLinks links = html("""
+        <a href="outer.html"><iframe src="inner.html"></iframe></a><a href="next.html">n</a>
+        <picture><source srcset="p1.webp"><img src="p2.jpg"></picture><img src="p3.jpg">""");
+    assertThat(links.pages()).containsExactly("http://example.com/dir/outer.html",
+        "http://example.com/dir/inner.html", "http://example.com/dir/next.html");
+    assertThat(links.assets()).containsExactly("http://example.com/dir/p1.webp", "http://example.com/dir/p2.jpg",
+        "http://example.com/dir/p3.jpg");
+  }
 }

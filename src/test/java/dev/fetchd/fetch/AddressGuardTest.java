@@ -95,4 +95,53 @@ class AddressGuardTest {
     assertThat(v.allowed()).isTrue();
     assertThat(v.address()).isNull();
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"::ffff:0:7f00:1", "::ffff:0:a00:1", "::ffff:0:a9fe:a9fe", "::7f00:1", "::a9fe:a9fe",
+      "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::c0a8:101", "64:ff9b:1:7f00:0:100::", "2002:7f00:1::1",
+      "2002:a00:1::", "2001:0:4136:e378:8000:63bf:80ff:fffe", "::ffff:127.0.0.1"})
+  void ipv4TranslatedIpv6IsDenied(String address) {
+    String why = strict.denial(ip(address));
+    assertThat(why).as(address).isNotNull();
+    if (!address.contains(".")) {
+      assertThat(strict.check("[" + address + "]").result().allowed()).as(address).isFalse();
+    }
+  }
+
+  @Test
+  void theEmbeddedIpv4AddressIsNamedInTheRefusal() {
+    assertThat(strict.denial(ip("::ffff:0:7f00:1"))).contains("127.0.0.1", "IPv4-translated", "127.0.0.0/8");
+    assertThat(strict.denial(ip("64:ff9b::a9fe:a9fe"))).contains("169.254.169.254", "NAT64");
+    assertThat(strict.denial(ip("2002:c0a8:101::1"))).contains("192.168.1.1", "6to4");
+    // a Teredo client address is stored inverted: 80ff:fffe is 127.0.0.1
+    assertThat(strict.denial(ip("2001:0:4136:e378:8000:63bf:80ff:fffe"))).contains("127.0.0.1", "Teredo");
+  }
+
+  @Test
+  void nat64OfAPublicAddressIsAllowedLikeThatAddress() {
+    assertThat(strict.denial(ip("64:ff9b::808:808"))).isNull();
+    assertThat(strict.denial(ip("64:ff9b::a00:1"))).isNotNull();
+  }
+
+  /** Every non-global entry of the IANA registries (2025), by an address inside it. */
+  @ParameterizedTest
+  @ValueSource(strings = {"0.0.0.0", "0.255.1.1", "10.255.255.255", "100.127.255.254", "127.0.0.2", "169.254.1.1",
+      "172.20.0.1", "192.0.0.1", "192.0.0.7", "192.0.0.8", "192.0.0.170", "192.0.0.171", "192.0.0.255",
+      "192.0.2.255", "192.88.99.255", "192.168.255.255", "198.19.255.255", "198.51.100.255", "203.0.113.255",
+      "239.255.255.250", "241.0.0.1", "255.255.255.255",
+      "::", "::1", "::ffff:0:0", "64:ff9b:1:ffff::1", "100::ffff", "100:0:0:1::1", "2001:1ff::1", "2001::ffff",
+      "2001:2:0:ffff::1", "2001:10::1", "2001:db8:ffff::1", "2002:808:808::1", "3fff:fff::1", "5f00::1",
+      "fdff::1", "febf::1", "fec0::1", "ff0e::1", "4000::1", "8000::1", "1::1"})
+  void everyNonGlobalRegistryEntryIsDenied(String address) {
+    assertThat(strict.denial(ip(address))).as(address).isNotNull();
+  }
+
+  /** The registries' globally reachable entries stay reachable, even inside a denied block. */
+  @ParameterizedTest
+  @ValueSource(strings = {"192.0.0.9", "192.0.0.10", "192.31.196.1", "192.52.193.1", "192.175.48.1",
+      "2001:1::1", "2001:1::2", "2001:1::3", "2001:3::1", "2001:4:112::1", "2001:20::1", "2001:30::1",
+      "2620:4f:8000::1", "64:ff9b::101:101"})
+  void globallyReachableRegistryEntriesAreAllowed(String address) {
+    assertThat(strict.denial(ip(address))).as(address).isNull();
+  }
 }
