@@ -915,6 +915,8 @@ def run_s7():
             problems = [x for x in rs if x["state"] != "completed"]
             r["note"] = "job %s, %d items (max depth %d), median durationMs %s" % (
                 last["state"], last["items"], last["max_depth"], last["median_duration_ms"])
+            if last["progress"].get("notParsed"):
+                r["note"] += "; %d pages not parsed" % last["progress"]["notParsed"]
             if problems:
                 r["note"] += "; NOT COMPLETED: %s" % [x["state"] for x in problems]
             if prof:
