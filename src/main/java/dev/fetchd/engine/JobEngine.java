@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class JobEngine {
   private static final Logger log = LoggerFactory.getLogger(JobEngine.class);
   private static final long CANCEL_WAIT_MS = 10_000;
+  private static final int ITEMS_ON_LOOP = 2_000;
   static final JobError SHUTDOWN = new JobError("shutdown", "the service shut down before the job finished");
   private static final JobError BY_CLIENT = new JobError("cancelled", "cancelled by client");
 
@@ -177,14 +178,11 @@ public final class JobEngine {
         return Future.succeededFuture(new Submission(existing, true));
       }
       Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), scopedKey, requestHash, owner);
-      List<Item> items = new ArrayList<>(spec.urls().size());
-      ItemKind kind = spec.type() == JobType.CRAWL ? ItemKind.PAGE : ItemKind.FILE;
-      for (String url : spec.urls()) {
-        items.add(new Item(job.id(), items.size(), kind, url, 0, null));
-        job.progress().added(kind, ItemState.QUEUED);
-      }
+      // a job of 100,000 URLs is 100,000 objects: built on a worker, out of the loop's way
+      Future<List<Item>> made = spec.urls().size() <= ITEMS_ON_LOOP ? Future.succeededFuture(itemsOf(job))
+          : vertx.executeBlocking(() -> itemsOf(job), false);
       // the count of waiting jobs and the insert are one step in the driver, across every replica
-      return driver.submit(job, items, config.queueCapacity())
+      return made.compose(items -> driver.submit(job, items, config.queueCapacity())
           .<Submission>compose(accepted -> {
             if (!accepted) {
               metrics.jobRejected("queue_full");
@@ -195,10 +193,22 @@ public final class JobEngine {
             lifecycle.created(job, items.size());
             pump();
             return Future.succeededFuture(new Submission(job, false));
-          })
+          }))
           .recover(err -> err instanceof SubmitRefused ? Future.failedFuture(err)
               : idempotentRace(err, scopedKey, requestHash));
     });
+  }
+
+  /** The first items of a new job, one per URL, counted in its progress. Touches only the new job. */
+  private static List<Item> itemsOf(Job job) {
+    JobSpec spec = job.spec();
+    List<Item> items = new ArrayList<>(spec.urls().size());
+    ItemKind kind = spec.type() == JobType.CRAWL ? ItemKind.PAGE : ItemKind.FILE;
+    for (String url : spec.urls()) {
+      items.add(new Item(job.id(), items.size(), kind, url, 0, null));
+      job.progress().added(kind, ItemState.QUEUED);
+    }
+    return items;
   }
 
   /** Two replicas took the same Idempotency-Key at once: the loser answers with the winner's job. */

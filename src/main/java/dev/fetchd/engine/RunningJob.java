@@ -334,29 +334,22 @@ final class RunningJob {
               job.id(), dirty.size(), flushed.cause());
           state = JobState.FAILED;
           error = new JobError("store_write_failed", "item outcomes could not be saved: " + flushed.cause().getMessage());
+          // the progress reported is what is saved: those items are still queued in the store
+          for (Item item : dirty) {
+            job.progress().moved(item.kind(), item.state(), ItemState.QUEUED);
+            job.progress().addBytes(-item.bytes());
+          }
           discardUnsaved();
         }
-        engine.jobFinished(this, finish(state, error, flushed.failed()));
+        engine.jobFinished(this, finish(state, error));
       }
     });
   }
 
-  /**
-   * The terminal state: saved under the claim (retried), then recorded and announced. When item outcomes
-   * were lost, the progress announced is the one saved (counted from the items as stored).
-   */
-  private Future<Void> finish(JobState state, JobError error, boolean itemsLost) {
+  /** The terminal state: saved under the claim (retried), then recorded and announced. */
+  private Future<Void> finish(JobState state, JobError error) {
     JobState from = engine.lifecycle.move(job, state, error);
-    Future<Void> saved = StoreRetry.run(engine.vertx, this::saveJob);
-    if (itemsLost) {
-      saved = saved.compose(v -> engine.driver.get(job.id()).map(stored -> {
-        if (stored != null) {
-          job.progress().restoreFrom(stored.progress());
-        }
-        return (Void) null;
-      }));
-    }
-    return saved.onComplete(ar -> {
+    return StoreRetry.run(engine.vertx, this::saveJob).onComplete(ar -> {
       if (ar.failed()) {
         LoggerFactory.getLogger(RunningJob.class).error("job {}: saving state {} failed; its claim will expire and"
             + " another attempt will run it", job.id(), state.wire(), ar.cause());
