@@ -80,7 +80,7 @@ public final class JobEngine {
     this.metrics = metrics;
     this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
     this.hosts = new HostLimiter(vertx);
-    this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
+    this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent(), hosts, global);
     this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
     this.fetchContext = new FetchContext(vertx, hosts, global, robots, fetcher, metrics, config.crawlMaxCrawlDelayMs());
     this.lifecycle = new Lifecycle(vertx, driver, metrics);
