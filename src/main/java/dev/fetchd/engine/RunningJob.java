@@ -2,7 +2,6 @@ package dev.fetchd.engine;
 
 import dev.fetchd.job.ErrorCode;
 import dev.fetchd.job.Item;
-import dev.fetchd.crawl.LinkExtractor;
 import dev.fetchd.job.ItemError;
 import dev.fetchd.job.ItemKind;
 import dev.fetchd.job.ItemState;
