@@ -261,7 +261,7 @@ public final class JobEngine {
         yield driver.get(id);
       }
       case REQUESTED -> {
-        log.info("job {} cancel requested", id);
+        log.atInfo().addKeyValue("job_id", id).log("job {} cancel requested", id);
         cancelRequested(id);
         yield awaitTerminal(id, CANCEL_WAIT_MS);
       }
@@ -293,7 +293,7 @@ public final class JobEngine {
     // a cancel, deadline or hand-back that arrives while the items load is applied once they are loaded
     driver.allItems(job.id()).onComplete(ar -> {
       if (ar.failed()) {
-        log.error("job {}: cannot load its items; handing it back", job.id(), ar.cause());
+        log.atError().addKeyValue("job_id", job.id()).log("job {}: cannot load its items; handing it back", job.id(), ar.cause());
         rj.handBack();
         rj.start(List.of(), claimed.deadline().toEpochMilli());
         return;
@@ -324,7 +324,7 @@ public final class JobEngine {
     files.removeStaleTemps(jobId, attempt);
     files.removeUnreferenced(jobId, referenced, attempt).onSuccess(n -> {
       if (n > 0) {
-        log.info("job {}: removed {} bodies its previous replica stored but never saved", jobId, n);
+        log.atInfo().addKeyValue("job_id", jobId).log("job {}: removed {} bodies its previous replica stored but never saved", jobId, n);
       }
     });
   }
@@ -358,9 +358,9 @@ public final class JobEngine {
   Future<?> handedBack(String jobId, Future<JobClaims.Moved> release) {
     return release.onComplete(ar -> {
       if (ar.failed()) {
-        log.warn("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
+        log.atWarn().addKeyValue("job_id", jobId).log("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
       } else if (ar.result() == null) {
-        log.info("job {}: not handed back, its claim had already expired", jobId);
+        log.atInfo().addKeyValue("job_id", jobId).log("job {}: not handed back, its claim had already expired", jobId);
       } else {
         JobClaims.Moved m = ar.result();
         lifecycle.moved(jobId, m.from(), m.to(), m.to() == JobState.QUEUED ? new JobError("handed_back",
