@@ -24,6 +24,12 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    String logFormat = System.getenv().getOrDefault("FETCHD_LOG_FORMAT", "text");
+    if (!logFormat.equals("text") && !logFormat.equals("json")) {
+      System.err.println("fetchd: bad configuration: FETCHD_LOG_FORMAT must be text or json, not '" + logFormat + "'");
+      System.exit(2);
+      return;
+    }
     Logger log = LoggerFactory.getLogger(Main.class);
     FetchdConfig config;
     try {
@@ -39,6 +45,7 @@ public final class Main {
     Future<String> deployment = vertx.deployVerticle(verticle).onFailure(err -> {
       log.error("fetchd failed to start: {}", err.getMessage(), err);
       vertx.close();
+      org.apache.logging.log4j.LogManager.shutdown();
       System.exit(1);
     });
     long graceMs = config.shutdownGraceMs();
@@ -47,6 +54,9 @@ public final class Main {
         stop(vertx, deployment, graceMs + 15_000);
       } catch (Exception e) {
         System.err.println("fetchd: shutdown did not finish cleanly: " + e);
+      } finally {
+        // log4j2.xml leaves stopping to us, so the drain's lines are written before the async appender stops
+        org.apache.logging.log4j.LogManager.shutdown();
       }
     }, "fetchd-shutdown"));
   }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +27,25 @@ import org.junit.jupiter.api.Test;
  * with a dozen buckets, and a scrape Prometheus's own checker accepts.
  */
 class MetricsBoundsTest {
+
+  /**
+   * One HTTP exchange through Vert.x's client in a Vert.x of its own: the first fetch of a JVM loads a few
+   * hundred classes (name resolver, datagram channel, codecs), a one-off that is not what these tests
+   * check on fetchd's event loop.
+   */
+  @BeforeAll
+  static void loadHttpClientClasses() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      HttpServer server = vertx.createHttpServer().requestHandler(req -> req.response().end("ok"))
+          .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+      vertx.createHttpClient().request(io.vertx.core.http.HttpMethod.GET, server.actualPort(), "127.0.0.1", "/")
+          .compose(req -> req.send().compose(io.vertx.core.http.HttpClientResponse::body))
+          .await(10, TimeUnit.SECONDS);
+    } finally {
+      vertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
 
   @Test
   void metricsSizeDoesNotGrowWithOrigins() throws Exception {

@@ -17,7 +17,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.ValidatorException;
 import java.util.List;
@@ -48,7 +47,7 @@ public final class ApiRouter {
           builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.httpMaxBodyBytes()));
           builder.rootHandler(new TokenAuth(config.apiTokens(), config.adminTokens(), config.metricsPublic()));
           new JobRoutes(engine, files, new JobSpecParser(config)).mount(builder);
-          builder.getRoute("getMetrics").addHandler(PrometheusScrapingHandler.create(registry));
+          builder.getRoute("getMetrics").addHandler(new MetricsHandler(registry));
           builder.getRoute("getLive").addHandler(ctx -> JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP")));
           builder.getRoute("getReady").addHandler(ctx -> {
             if (ready.getAsBoolean()) {

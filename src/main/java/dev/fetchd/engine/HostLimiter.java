@@ -107,7 +107,11 @@ public final class HostLimiter {
     Waiter w = new Waiter(h, Promise.promise(), maxInFlight, delayMs);
     h.waiters.put(w.promise.future(), w);
     waiting++;
-    drain(h);
+    if (h.inFlight < maxInFlight) {
+      // nothing else changed since the last drain: only this waiter might go. A waiter that cannot (the host
+      // is full for it) skips the scan, so a thousand waiters queue in linear time, not quadratic
+      drain(h);
+    }
     return w.promise.future();
   }
 

@@ -51,7 +51,7 @@ final class ItemTask {
       return;
     }
     stage = Stage.ROBOTS;
-    fetch.robots().rulesFor(item.url()).onComplete(ar -> {
+    fetch.robots().rulesFor(item.url(), job.limits().perHostConcurrency(), job.limits().perHostDelayMs()).onComplete(ar -> {
       if (stage != Stage.ROBOTS) {
         return; // aborted while robots.txt was being fetched
       }

@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class JobEngine {
   private static final Logger log = LoggerFactory.getLogger(JobEngine.class);
   private static final long CANCEL_WAIT_MS = 10_000;
+  private static final int ITEMS_ON_LOOP = 2_000;
   static final JobError SHUTDOWN = new JobError("shutdown", "the service shut down before the job finished");
   private static final JobError BY_CLIENT = new JobError("cancelled", "cancelled by client");
 
@@ -79,7 +80,7 @@ public final class JobEngine {
     this.metrics = metrics;
     this.global = new AsyncSemaphore(config.fetchMaxConcurrency());
     this.hosts = new HostLimiter(vertx);
-    this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent());
+    this.robots = new RobotsCheck(vertx, fetcher, config.fetchUserAgent(), hosts, global);
     this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
     this.fetchContext = new FetchContext(vertx, hosts, global, robots, fetcher, metrics, config.crawlMaxCrawlDelayMs());
     this.lifecycle = new Lifecycle(vertx, driver, metrics);
@@ -177,14 +178,11 @@ public final class JobEngine {
         return Future.succeededFuture(new Submission(existing, true));
       }
       Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), scopedKey, requestHash, owner);
-      List<Item> items = new ArrayList<>(spec.urls().size());
-      ItemKind kind = spec.type() == JobType.CRAWL ? ItemKind.PAGE : ItemKind.FILE;
-      for (String url : spec.urls()) {
-        items.add(new Item(job.id(), items.size(), kind, url, 0, null));
-        job.progress().added(kind, ItemState.QUEUED);
-      }
+      // a job of 100,000 URLs is 100,000 objects: built on a worker, out of the loop's way
+      Future<List<Item>> made = spec.urls().size() <= ITEMS_ON_LOOP ? Future.succeededFuture(itemsOf(job))
+          : vertx.executeBlocking(() -> itemsOf(job), false);
       // the count of waiting jobs and the insert are one step in the driver, across every replica
-      return driver.submit(job, items, config.queueCapacity())
+      return made.compose(items -> driver.submit(job, items, config.queueCapacity())
           .<Submission>compose(accepted -> {
             if (!accepted) {
               metrics.jobRejected("queue_full");
@@ -195,10 +193,22 @@ public final class JobEngine {
             lifecycle.created(job, items.size());
             pump();
             return Future.succeededFuture(new Submission(job, false));
-          })
+          }))
           .recover(err -> err instanceof SubmitRefused ? Future.failedFuture(err)
               : idempotentRace(err, scopedKey, requestHash));
     });
+  }
+
+  /** The first items of a new job, one per URL, counted in its progress. Touches only the new job. */
+  private static List<Item> itemsOf(Job job) {
+    JobSpec spec = job.spec();
+    List<Item> items = new ArrayList<>(spec.urls().size());
+    ItemKind kind = spec.type() == JobType.CRAWL ? ItemKind.PAGE : ItemKind.FILE;
+    for (String url : spec.urls()) {
+      items.add(new Item(job.id(), items.size(), kind, url, 0, null));
+      job.progress().added(kind, ItemState.QUEUED);
+    }
+    return items;
   }
 
   /** Two replicas took the same Idempotency-Key at once: the loser answers with the winner's job. */
@@ -251,7 +261,7 @@ public final class JobEngine {
         yield driver.get(id);
       }
       case REQUESTED -> {
-        log.info("job {} cancel requested", id);
+        log.atInfo().addKeyValue("job_id", id).log("job {} cancel requested", id);
         cancelRequested(id);
         yield awaitTerminal(id, CANCEL_WAIT_MS);
       }
@@ -283,7 +293,7 @@ public final class JobEngine {
     // a cancel, deadline or hand-back that arrives while the items load is applied once they are loaded
     driver.allItems(job.id()).onComplete(ar -> {
       if (ar.failed()) {
-        log.error("job {}: cannot load its items; handing it back", job.id(), ar.cause());
+        log.atError().addKeyValue("job_id", job.id()).log("job {}: cannot load its items; handing it back", job.id(), ar.cause());
         rj.handBack();
         rj.start(List.of(), claimed.deadline().toEpochMilli());
         return;
@@ -314,7 +324,7 @@ public final class JobEngine {
     files.removeStaleTemps(jobId, attempt);
     files.removeUnreferenced(jobId, referenced, attempt).onSuccess(n -> {
       if (n > 0) {
-        log.info("job {}: removed {} bodies its previous replica stored but never saved", jobId, n);
+        log.atInfo().addKeyValue("job_id", jobId).log("job {}: removed {} bodies its previous replica stored but never saved", jobId, n);
       }
     });
   }
@@ -348,9 +358,9 @@ public final class JobEngine {
   Future<?> handedBack(String jobId, Future<JobClaims.Moved> release) {
     return release.onComplete(ar -> {
       if (ar.failed()) {
-        log.warn("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
+        log.atWarn().addKeyValue("job_id", jobId).log("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
       } else if (ar.result() == null) {
-        log.info("job {}: not handed back, its claim had already expired", jobId);
+        log.atInfo().addKeyValue("job_id", jobId).log("job {}: not handed back, its claim had already expired", jobId);
       } else {
         JobClaims.Moved m = ar.result();
         lifecycle.moved(jobId, m.from(), m.to(), m.to() == JobState.QUEUED ? new JobError("handed_back",

@@ -27,20 +27,28 @@ final class RobotsCheck {
 
   private final Vertx vertx;
   private final Fetcher fetcher;
+  private final HostLimiter hosts;
+  private final AsyncSemaphore global;
   private final String userAgent;
   private final RobotsCache cache = new RobotsCache();
   private final Map<String, Future<RobotsRules>> inFlight = new HashMap<>();
   /** Allow-all for a host that cannot be reached: the page fetch then reports the real error. */
   private static final RobotsRules UNREACHABLE_HOST = RobotsRules.parse(new byte[0], "text/plain", "http://unreachable.invalid/robots.txt", "fetchd");
 
-  RobotsCheck(Vertx vertx, Fetcher fetcher, String userAgent) {
+  RobotsCheck(Vertx vertx, Fetcher fetcher, String userAgent, HostLimiter hosts, AsyncSemaphore global) {
     this.vertx = vertx;
     this.fetcher = fetcher;
+    this.hosts = hosts;
+    this.global = global;
     this.userAgent = userAgent;
   }
 
-  /** The rules that apply to {@code url}; never fails (an unusable URL gets disallow-all). */
-  Future<RobotsRules> rulesFor(String url) {
+  /**
+   * The rules that apply to {@code url}; never fails (an unusable URL gets disallow-all). A fetch of robots.txt
+   * is a request to the host like any other: it takes a host slot (with the asking job's limits) and a global
+   * permit, in that order, and gives them back when it ends.
+   */
+  Future<RobotsRules> rulesFor(String url, int perHostConcurrency, long perHostDelayMs) {
     String origin = RobotsCache.keyOf(url);
     if (origin == null) {
       return Future.succeededFuture(RobotsRules.disallowAll());
@@ -55,17 +63,22 @@ final class RobotsCheck {
       // must find the entry already in place
       Promise<RobotsRules> p = Promise.promise();
       inFlight.put(origin, p.future());
-      fetch(origin).onComplete(p);
+      fetch(origin, perHostConcurrency, perHostDelayMs).onComplete(p);
       pending = p.future();
     }
     return pending;
   }
 
-  private Future<RobotsRules> fetch(String origin) {
+  private Future<RobotsRules> fetch(String origin, int perHostConcurrency, long perHostDelayMs) {
     NormalizedUrl parsed = UrlNormalizer.parse(origin);
     String robotsUrl = parsed != null ? parsed.robotsUrl() : origin + "/robots.txt";
-    return fetcher.fetch(FetchRequest.toMemory(robotsUrl, RobotsRules.MAX_PARSE_BYTES + 64 * 1024, FETCH_TIMEOUT_MS))
-        .result()
+    String host = NormalizedUrl.hostKey(robotsUrl);
+    return hosts.acquire(host, perHostConcurrency, perHostDelayMs)
+        .compose(slot -> global.acquire()
+            .compose(permit -> fetcher.fetch(FetchRequest.toMemory(robotsUrl, RobotsRules.MAX_PARSE_BYTES + 64 * 1024,
+                    FETCH_TIMEOUT_MS)).result()
+                .onComplete(x -> global.release()))
+            .onComplete(x -> hosts.release(host)))
         .compose(r -> {
           if (r.succeeded()) {
             byte[] body = r.body().getBytes();

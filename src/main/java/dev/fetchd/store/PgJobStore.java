@@ -243,18 +243,24 @@ public final class PgJobStore implements JobDriver {
   public Future<Boolean> submit(Job job, List<Item> items, int capacity) {
     // the count and the insert under one transaction-scoped lock: replicas submitting at once queue behind
     // each other for the length of one insert, and never overfill the queue together
-    return pool.withTransaction(conn -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+    // the parameters of a big job (arrays of up to 100,000 values) are built on a worker
+    Future<List<Tuple>> chunks = items.size() <= CHUNK ? Future.succeededFuture(chunks(items))
+        : vertx.executeBlocking(() -> chunks(items), false);
+    return chunks.compose(tuples -> pool.withTransaction(conn -> conn.preparedQuery(
+                "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
             .execute(Tuple.of(QUEUE_LOCK_CLASS))
             .compose(v -> conn.query("SELECT count(*) AS n FROM fetchd_jobs WHERE state = 'queued'").execute())
             .compose(rows -> {
               if (rows.iterator().next().getLong("n") >= capacity) {
                 return Future.succeededFuture(false);
               }
-              return conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job))
-                  .compose(v -> writeItems(conn, INSERT_ITEMS, items))
+              List<Future<?>> writes = new ArrayList<>();
+              writes.add(conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job)));
+              tuples.forEach(t -> writes.add(conn.preparedQuery(INSERT_ITEMS).execute(t)));
+              return Future.all(writes)
                   .compose(v -> notify(conn, channels.jobs(), ""))
                   .map(true);
-            }))
+            })))
         .recover(PgJobStore::duplicate);
   }
 
@@ -359,11 +365,15 @@ public final class PgJobStore implements JobDriver {
   public Future<List<Item>> allItems(String jobId) {
     return pool.preparedQuery("SELECT " + PgCodec.ITEM_COLUMNS + " FROM fetchd_items WHERE job_id = $1 ORDER BY idx")
         .execute(Tuple.of(jobId))
-        .map(rows -> {
-          List<Item> out = new ArrayList<>(rows.size());
-          rows.forEach(r -> out.add(PgCodec.item(r)));
-          return out;
-        });
+        // the rows of a big job (up to 100,000) become items on a worker, out of the loop's way
+        .compose(rows -> rows.size() <= CHUNK ? Future.succeededFuture(items(rows))
+            : vertx.executeBlocking(() -> items(rows), false));
+  }
+
+  private static List<Item> items(RowSet<Row> rows) {
+    List<Item> out = new ArrayList<>(rows.size());
+    rows.forEach(r -> out.add(PgCodec.item(r)));
+    return out;
   }
 
   @Override
@@ -580,6 +590,15 @@ public final class PgJobStore implements JobDriver {
       parts.add(client.preparedQuery(sql).execute(PgCodec.itemArrays(items, from, Math.min(items.size(), from + CHUNK))));
     }
     return Future.all(parts).mapEmpty();
+  }
+
+  /** The item arrays of {@code items}, one tuple per statement of {@link #CHUNK}. */
+  private static List<Tuple> chunks(List<Item> items) {
+    List<Tuple> out = new ArrayList<>();
+    for (int from = 0; from < items.size(); from += CHUNK) {
+      out.add(PgCodec.itemArrays(items, from, Math.min(items.size(), from + CHUNK)));
+    }
+    return out;
   }
 
   /** Several chunks of one unfenced write go in one transaction so that they apply together or not at all. */

@@ -76,6 +76,68 @@ class ComposeConfigTest {
   }
 
   @Test
+  void fetchdHasAMemoryLimitAndAHeapSizedFromIt() {
+    Object limit = service("fetchd").get("mem_limit");
+    assertThat(limit).as("fetchd's mem_limit (else the JVM sizes its heap from the host's memory)").isNotNull();
+    assertThat(bytes(String.valueOf(limit))).isGreaterThanOrEqualTo(256L << 20);
+    String javaOptions = environment("fetchd").getOrDefault("JAVA_TOOL_OPTIONS", "");
+    Matcher percent = Pattern.compile("-XX:MaxRAMPercentage=(\\d+(?:\\.\\d+)?)").matcher(javaOptions);
+    assertThat(percent.find()).as("JAVA_TOOL_OPTIONS sizes the heap from the limit: %s", javaOptions).isTrue();
+    assertThat(Double.parseDouble(percent.group(1))).as("heap share of the limit, room left for the rest")
+        .isBetween(25.0, 80.0);
+    assertThat(javaOptions).doesNotContain("-Xmx");
+  }
+
+  @Test
+  void servicesStartOnceWhatTheyDependOnIsHealthy() {
+    int dependencies = 0;
+    for (String name : services.keySet()) {
+      Object dependsOn = service(name).get("depends_on");
+      if (dependsOn == null) {
+        continue;
+      }
+      assertThat(dependsOn).as("depends_on of %s: the long form, with a condition", name).isInstanceOf(Map.class);
+      for (Map.Entry<String, Object> d : map(dependsOn).entrySet()) {
+        dependencies++;
+        assertThat(map(d.getValue())).as("%s waits for %s", name, d.getKey())
+            .containsEntry("condition", "service_healthy");
+        assertThat(healthcheck(d.getKey())).as("healthcheck of %s", d.getKey()).isNotBlank();
+      }
+    }
+    assertThat(dependencies).isGreaterThanOrEqualTo(2);
+    assertThat(healthcheck("fetchd")).contains("/health/ready")
+        .contains("127.0.0.1/" + ports("fetchd").get(0).container());
+    assertThat(healthcheck("prometheus")).contains("/-/ready");
+    services.forEach((name, s) -> {
+      if (String.valueOf(map(s).get("image")).startsWith("postgres")) {
+        assertThat(healthcheck(name)).contains("pg_isready");
+      }
+    });
+  }
+
+  /** The healthcheck's test as one string (CMD arguments joined), or "" without one. */
+  String healthcheck(String name) {
+    Object check = service(name).get("healthcheck");
+    if (check == null) {
+      return "";
+    }
+    Object test = map(check).get("test");
+    return test instanceof List<?> l ? String.join(" ", l.stream().map(String::valueOf).toList()) : String.valueOf(test);
+  }
+
+  static long bytes(String size) {
+    Matcher m = Pattern.compile("(?i)(\\d+)\\s*([kmg]?)i?b?").matcher(size.trim());
+    assertThat(m.matches()).as("size %s", size).isTrue();
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+      case "k" -> n << 10;
+      case "m" -> n << 20;
+      case "g" -> n << 30;
+      default -> n;
+    };
+  }
+
+  @Test
   void prometheusScrapesFetchdMetricsOnTheComposeNetwork() {
     Map<String, Object> prometheus = yaml("deploy/prometheus/prometheus.yml");
     assertThat(mountSources("prometheus")).containsEntry("/etc/prometheus/prometheus.yml",

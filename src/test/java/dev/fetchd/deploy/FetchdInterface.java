@@ -43,7 +43,10 @@ final class FetchdInterface {
       "fetchd_fetch_bytes_total",
       "fetchd_event_loop_lag_seconds",
       "fetchd_running_jobs",
-      "fetchd_running_jobs_limit");
+      "fetchd_running_jobs_limit",
+      "fetchd_job_transitions_total",
+      "fetchd_http_connections",
+      "fetchd_http_connections_refused_total");
 
   /** Families exported by Vert.x and the JVM binders; their exact names depend on those libraries. */
   static final List<String> OTHER_METRIC_PREFIXES = List.of("vertx_", "jvm_", "process_");

@@ -59,9 +59,21 @@ class HelmChartTest {
   @Test
   void allOnValuesTurnEveryOptionalResourceOn() {
     assertThat(allOn.kinds()).contains("Deployment", "Service", "ConfigMap", "Secret", "PersistentVolumeClaim",
-        "ServiceAccount", "ServiceMonitor", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress");
+        "ServiceAccount", "ServiceMonitor", "PrometheusRule", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+        "Ingress");
     assertThat(defaults.kinds()).contains("Deployment", "Service", "ConfigMap", "PersistentVolumeClaim")
-        .doesNotContain("Secret", "ServiceMonitor", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress");
+        .doesNotContain("Secret", "ServiceMonitor", "PrometheusRule", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+            "Ingress");
+  }
+
+  @Test
+  void prometheusRuleCarriesTheAlertsOfDeployPrometheusRules() {
+    Doc rule = allOn.one("PrometheusRule");
+    assertThat(rule.at("apiVersion")).isEqualTo("monitoring.coreos.com/v1");
+    assertThat(map(rule.at("metadata", "labels"))).containsEntry("release", "kube-prometheus-stack");
+    Map<String, Object> deployRules = ComposeConfigTest.yaml("deploy/prometheus/rules/fetchd.yml");
+    assertThat(map(rule.at("spec"))).isEqualTo(deployRules);
+    assertThat(PrometheusRulesTest.rules(map(rule.at("spec")))).isNotEmpty();
   }
 
   @ParameterizedTest(name = "{0}")

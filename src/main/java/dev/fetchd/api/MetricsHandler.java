@@ -1,0 +1,30 @@
+package dev.fetchd.api;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * GET /metrics in the format the scraper asks for: OpenMetrics when its {@code Accept} names
+ * {@code application/openmetrics-text} (Prometheus's default), else the Prometheus text format.
+ * Vert.x's PrometheusScrapingHandler always answers the latter.
+ */
+final class MetricsHandler implements Handler<RoutingContext> {
+  static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+  static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final PrometheusMeterRegistry registry;
+
+  MetricsHandler(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    // the writer for this content type is chosen by the registry; no protobuf: the answer is a String
+    String type = accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS : TEXT;
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, type).end(registry.scrape(type));
+  }
+}

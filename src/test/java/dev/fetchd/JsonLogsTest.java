@@ -1,0 +1,152 @@
+package dev.fetchd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fetchd.testkit.TargetServer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.AsyncAppender;
+import org.apache.logging.log4j.core.async.AsyncQueueFullPolicyFactory;
+import org.apache.logging.log4j.core.async.DiscardingAsyncQueueFullPolicy;
+import org.apache.logging.log4j.core.config.DefaultConfiguration;
+import org.apache.logging.log4j.core.impl.Log4jLogEvent;
+import org.apache.logging.log4j.layout.template.json.JsonTemplateLayout;
+import org.apache.logging.log4j.message.SimpleMessage;
+import org.apache.logging.log4j.util.SortedArrayStringMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** FETCHD_LOG_FORMAT=json: every stdout line is a JSON object, and a job's lines carry its id as job_id. */
+class JsonLogsTest {
+
+  @Test
+  void jsonFormatWritesOneObjectPerLineWithTheJobIdOnTheJobsTransitions(@TempDir Path dir) throws Exception {
+    Path stdout = dir.resolve("stdout.log");
+    Path stderr = dir.resolve("stderr.log");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "dev.fetchd.Main");
+    pb.environment().keySet().removeIf(k -> k.startsWith("FETCHD_"));
+    pb.environment().put("FETCHD_HTTP_PORT", "0");
+    pb.environment().put("FETCHD_DATA_DIR", dir.resolve("data").toString());
+    pb.environment().put("FETCHD_ALLOW_PRIVATE_NETWORKS", "true");
+    pb.environment().put("FETCHD_LOG_FORMAT", "json");
+    pb.redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+    Process p = pb.start();
+    try (TargetServer target = TargetServer.start()) {
+      int port = Integer.parseInt(message(waitFor(stdout, o -> message(o).contains("listening on port")))
+          .replaceAll(".*listening on port (\\d+).*", "$1"));
+      String id = submit(port, target.url("/bytes/a?size=100"));
+      waitFor(stdout, o -> id.equals(o.getString("job_id")) && message(o).contains("running -> completed"));
+
+      p.destroy(); // SIGTERM: the drain's lines are written before logging stops
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      List<JsonObject> events = parse(stdout);
+      assertThat(events).allSatisfy(e -> assertThat(e.fieldNames()).contains("timestamp", "level", "logger", "thread",
+          "message"));
+      List<String> ofJob = events.stream().filter(e -> id.equals(e.getString("job_id"))).map(JsonLogsTest::message)
+          .toList();
+      assertThat(ofJob).anyMatch(m -> m.startsWith("job " + id + " queued"))
+          .anyMatch(m -> m.contains("queued -> running"))
+          .anyMatch(m -> m.contains("running -> completed"));
+      // the id is scoped to the log call: lines logged later on the same event loop do not inherit it
+      assertThat(events).filteredOn(e -> message(e).contains("fetchd stopped") || message(e).contains("shutting down"))
+          .isNotEmpty().allSatisfy(e -> assertThat(e.containsKey("job_id")).isFalse());
+      assertThat(Files.readString(stderr)).as("nothing logged on stderr").doesNotContain(" INFO ");
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  void jsonLinesCarryAnExceptionAsClassAndStackTraceStrings() {
+    JsonTemplateLayout layout = JsonTemplateLayout.newBuilder().setConfiguration(new DefaultConfiguration())
+        .setEventTemplateUri("classpath:fetchd-log-template.json").build();
+    SortedArrayStringMap context = new SortedArrayStringMap();
+    context.putValue("job_id", "j-1");
+    String line = layout.toSerializable(Log4jLogEvent.newBuilder().setLoggerName("dev.fetchd.X").setLevel(Level.ERROR)
+        .setMessage(new SimpleMessage("job j-1: broken")).setContextData(context)
+        .setThrown(new IllegalStateException("boom")).build());
+    JsonObject o = new JsonObject(line);
+    assertThat(o.getString("timestamp")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+    assertThat(o.getString("job_id")).isEqualTo("j-1");
+    assertThat(o.getString("exception")).isEqualTo(IllegalStateException.class.getName());
+    assertThat(o.getString("exception_message")).isEqualTo("boom");
+    assertThat(o.getValue("stack_trace")).isInstanceOf(String.class);
+    assertThat(o.getString("stack_trace")).contains("boom").contains("JsonLogsTest");
+  }
+
+  @Test
+  void logLinesGoThroughABoundedQueueThatDropsInfoRatherThanBlock() {
+    LoggerContext ctx = (LoggerContext) LogManager.getContext(false);
+    assertThat(ctx.getRootLogger().getAppenders().values()).singleElement().isInstanceOf(AsyncAppender.class);
+    AsyncAppender async = (AsyncAppender) ctx.getRootLogger().getAppenders().values().iterator().next();
+    assertThat(async.getQueueCapacity()).isBetween(1024, 65536);
+    assertThat(AsyncQueueFullPolicyFactory.create()).isInstanceOfSatisfying(DiscardingAsyncQueueFullPolicy.class,
+        policy -> assertThat(DiscardingAsyncQueueFullPolicy.getDiscardCount(policy)).isZero());
+    assertThat(System.getProperty("log4j2.discardThreshold", "INFO")).isEqualTo("INFO");
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------
+
+  private static String message(JsonObject o) {
+    return o.getString("message", "");
+  }
+
+  /** Every line of stdout so far, each of which must parse as a JSON object. */
+  private static List<JsonObject> parse(Path stdout) throws Exception {
+    List<JsonObject> events = new ArrayList<>();
+    for (String line : Files.readAllLines(stdout, StandardCharsets.UTF_8)) {
+      try {
+        events.add(new JsonObject(line));
+      } catch (DecodeException e) {
+        throw new AssertionError("not a JSON object: " + line, e);
+      }
+    }
+    return events;
+  }
+
+  private static JsonObject waitFor(Path stdout, java.util.function.Predicate<JsonObject> what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      List<String> lines = Files.exists(stdout) ? Files.readAllLines(stdout, StandardCharsets.UTF_8) : List.of();
+      // the last line may be half written
+      for (String line : lines.subList(0, Math.max(0, lines.size() - 1))) {
+        JsonObject o = new JsonObject(line);
+        if (what.test(o)) {
+          return o;
+        }
+      }
+      for (String line : lines.isEmpty() ? List.<String>of() : lines.subList(lines.size() - 1, lines.size())) {
+        if (line.endsWith("}") && what.test(new JsonObject(line))) {
+          return new JsonObject(line);
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no such line in:\n" + Files.readString(stdout));
+  }
+
+  private static String submit(int port, String url) throws Exception {
+    String body = new JsonObject().put("type", "download").put("urls", new JsonArray().add(url)).encode();
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/jobs"))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(202);
+    return new JsonObject(r.body()).getString("id");
+  }
+}
