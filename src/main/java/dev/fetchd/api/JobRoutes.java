@@ -20,8 +20,8 @@ import java.util.List;
  */
 final class JobRoutes {
   private static final int DEFAULT_PAGE = 100;
-  /** Bodies up to this size are decoded on the event loop (well under a millisecond). */
-  private static final int INLINE_BODY_BYTES = 64 * 1024;
+  /** Bodies up to this size are checked and hashed on the event loop (well under a millisecond). */
+  private static final int INLINE_BODY_BYTES = ContractValidator.INLINE_BODY_BYTES;
 
   private final JobEngine engine;
   private final FileStore files;
@@ -67,7 +67,8 @@ final class JobRoutes {
   private Parsed parse(RoutingContext ctx) {
     JsonObject body;
     try {
-      body = ctx.body().asJsonObject();
+      // decoded once, by the contract's validation
+      body = ctx.get(ContractValidator.BODY) instanceof JsonObject decoded ? decoded : ctx.body().asJsonObject();
     } catch (RuntimeException e) {
       throw Problem.invalid("/", "the body is not a JSON object");
     }
