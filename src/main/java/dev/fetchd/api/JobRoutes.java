@@ -48,9 +48,11 @@ final class JobRoutes {
     String owner = TokenAuth.caller(ctx).owner();
     // decoding, checking and hashing are linear in the body: a big one (100,000 URLs is ~20 MB) would hold
     // the event loop for hundreds of ms, so it is done on a worker; small ones stay here (no hop)
+    // the hash only matters to an Idempotency-Key (a replay must match the first body): none, no hash
+    boolean hash = key != null;
     Future<Parsed> parsed = ctx.body().length() <= INLINE_BODY_BYTES
-        ? Future.succeededFuture(parse(ctx))
-        : ctx.vertx().executeBlocking(() -> parse(ctx), false);
+        ? Future.succeededFuture(parse(ctx, hash))
+        : ctx.vertx().executeBlocking(() -> parse(ctx, hash), false);
     parsed
         .compose(p -> engine.submit(p.spec(), key, p.hash(), owner))
         .onSuccess(s -> {
@@ -63,8 +65,8 @@ final class JobRoutes {
   private record Parsed(JobSpec spec, String hash) {
   }
 
-  /** The submitted body as a spec and its hash; throws a {@link Problem} for bad input. */
-  private Parsed parse(RoutingContext ctx) {
+  /** The submitted body as a spec and its hash (null unless asked); throws a {@link Problem} for bad input. */
+  private Parsed parse(RoutingContext ctx, boolean hash) {
     JsonObject body;
     try {
       // decoded once, by the contract's validation
@@ -73,7 +75,7 @@ final class JobRoutes {
       throw Problem.invalid("/", "the body is not a JSON object");
     }
     JobSpec spec = parser.parse(body);
-    return new Parsed(spec, JobSpecParser.hash(spec));
+    return new Parsed(spec, hash ? JobSpecParser.hash(spec) : null);
   }
 
   private void list(RoutingContext ctx) {
