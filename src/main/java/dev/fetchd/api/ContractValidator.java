@@ -6,6 +6,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.json.schema.JsonSchema;
 import io.vertx.json.schema.JsonSchemaValidationException;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.SchemaRepository;
@@ -32,6 +33,8 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Validates a request against its operation of the contract, as vertx-openapi's request validator does, but
@@ -59,8 +62,13 @@ final class ContractValidator implements Handler<RoutingContext> {
     TRANSFORMERS.put(Style.FORM, new FormTransformer());
   }
 
-  private record Param(Parameter parameter, ParameterTransformer transformer, Validator validator) {
+  private record Param(Parameter parameter, ParameterTransformer transformer, Validator validator,
+                       Predicate<Object> surelyValid) {
   }
+
+  /** Keywords a {@link #surelyValid} check understands; annotations assert nothing. */
+  private static final Set<String> SIMPLE_KEYWORDS = Set.of("type", "minLength", "maxLength", "minimum", "maximum",
+      "default", "description", "title", "example", "examples");
 
   private final Operation operation;
   private final RequestExtractor extractor;
@@ -72,7 +80,8 @@ final class ContractValidator implements Handler<RoutingContext> {
     this.operation = operation;
     this.extractor = extractor;
     for (Parameter p : operation.getParameters()) {
-      params.add(new Param(p, TRANSFORMERS.get(p.getStyle()), schemas.validator(p.getSchema())));
+      params.add(new Param(p, TRANSFORMERS.get(p.getStyle()), schemas.validator(p.getSchema()),
+          surelyValid(p.getSchema())));
     }
     this.body = operation.getRequestBody();
     if (body != null) {
@@ -150,6 +159,9 @@ final class ContractValidator implements Handler<RoutingContext> {
         throw ValidatorException.createUnsupportedValueFormat(parameter);
       }
       Object transformed = p.transformer().transform(parameter, String.valueOf(value.get()));
+      if (p.surelyValid() != null && p.surelyValid().test(transformed)) {
+        continue;
+      }
       OutputUnit result = p.validator().validate(transformed);
       try {
         result.checkValidity();
@@ -157,6 +169,38 @@ final class ContractValidator implements Handler<RoutingContext> {
         throw SchemaValidationException.createErrorFromOutputUnitType(parameter, result, e);
       }
     }
+  }
+
+  /**
+   * A quick test, from the parameter's own schema, that passes only values the schema validator accepts
+   * (a bounded string or integer: the id, wait, limit, cursor); anything it does not pass goes to the schema
+   * validator, which also words the error. Null when the schema says more than this understands.
+   */
+  static Predicate<Object> surelyValid(JsonSchema schema) {
+    if (schema == null || !SIMPLE_KEYWORDS.containsAll(schema.fieldNames())) {
+      return null;
+    }
+    Object type = schema.get("type");
+    Number min = number(schema, "minimum");
+    Number max = number(schema, "maximum");
+    Number minLength = number(schema, "minLength");
+    Number maxLength = number(schema, "maxLength");
+    if ("string".equals(type) && min == null && max == null) {
+      return v -> v instanceof String str
+          && (minLength == null || Math.min(str.length(), str.codePointCount(0, str.length())) >= minLength.longValue())
+          && (maxLength == null || str.length() <= maxLength.longValue());
+    }
+    if ("integer".equals(type) && minLength == null && maxLength == null) {
+      return v -> (v instanceof Integer || v instanceof Long)
+          && (min == null || ((Number) v).longValue() >= min.doubleValue())
+          && (max == null || ((Number) v).longValue() <= max.doubleValue());
+    }
+    return null;
+  }
+
+  private static Number number(JsonSchema schema, String key) {
+    Object v = schema.get(key);
+    return v instanceof Number n ? n : null;
   }
 
   /** The decoded body once valid, null when the operation takes none and none came. */
