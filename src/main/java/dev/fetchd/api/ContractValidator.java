@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 /**
@@ -62,8 +63,19 @@ final class ContractValidator implements Handler<RoutingContext> {
     TRANSFORMERS.put(Style.FORM, new FormTransformer());
   }
 
+  /** Raw values remembered as valid per parameter, at most this many (then forgotten all at once). */
+  static final int REMEMBERED_VALID = 1024;
+  /** Longer raw values are not remembered (bounds the memory to about 1024 x 128 chars per parameter). */
+  static final int REMEMBERED_LENGTH = 128;
+
+  /**
+   * One parameter and how to check it. {@code valid} remembers raw values that passed: the library's
+   * transform and check are a pure function of the raw text, and its string transform is costly (two
+   * regex compiles and a JSON parse that throws for a value such as a UUID), while clients poll the same
+   * ids over and over.
+   */
   private record Param(Parameter parameter, ParameterTransformer transformer, Validator validator,
-                       Predicate<Object> surelyValid) {
+                       Predicate<Object> surelyValid, Map<String, Boolean> valid) {
   }
 
   /** Keywords a {@link #surelyValid} check understands; annotations assert nothing. */
@@ -81,7 +93,7 @@ final class ContractValidator implements Handler<RoutingContext> {
     this.extractor = extractor;
     for (Parameter p : operation.getParameters()) {
       params.add(new Param(p, TRANSFORMERS.get(p.getStyle()), schemas.validator(p.getSchema()),
-          surelyValid(p.getSchema())));
+          surelyValid(p.getSchema()), new ConcurrentHashMap<>()));
     }
     this.body = operation.getRequestBody();
     if (body != null) {
@@ -158,15 +170,24 @@ final class ContractValidator implements Handler<RoutingContext> {
       if (p.transformer() == null) {
         throw ValidatorException.createUnsupportedValueFormat(parameter);
       }
-      Object transformed = p.transformer().transform(parameter, String.valueOf(value.get()));
-      if (p.surelyValid() != null && p.surelyValid().test(transformed)) {
+      String raw = String.valueOf(value.get());
+      if (p.valid().containsKey(raw)) {
         continue;
       }
-      OutputUnit result = p.validator().validate(transformed);
-      try {
-        result.checkValidity();
-      } catch (JsonSchemaValidationException e) {
-        throw SchemaValidationException.createErrorFromOutputUnitType(parameter, result, e);
+      Object transformed = p.transformer().transform(parameter, raw);
+      if (p.surelyValid() == null || !p.surelyValid().test(transformed)) {
+        OutputUnit result = p.validator().validate(transformed);
+        try {
+          result.checkValidity();
+        } catch (JsonSchemaValidationException e) {
+          throw SchemaValidationException.createErrorFromOutputUnitType(parameter, result, e);
+        }
+      }
+      if (raw.length() <= REMEMBERED_LENGTH) {
+        if (p.valid().size() >= REMEMBERED_VALID) {
+          p.valid().clear();
+        }
+        p.valid().put(raw, Boolean.TRUE);
       }
     }
   }
