@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds the HTTP router from {@code openapi.yaml}: every operation of the contract gets its handler here,
- * requests are validated against the contract before a handler runs, and every failure is answered as
+ * requests are validated against the contract before a handler runs ({@link ContractValidator}), and every failure is answered as
  * {@code application/problem+json}.
  */
 public final class ApiRouter {
@@ -41,11 +41,14 @@ public final class ApiRouter {
                                       PrometheusMeterRegistry registry, BooleanSupplier ready) {
     return vertx.executeBlocking(ApiRouter::readContract, false).compose(yaml ->
         OpenAPIContract.from(vertx, toJson(yaml)).map(contract -> {
-          RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+          RequestExtractor extractor = RequestExtractor.withBodyHandler();
+          RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor);
           // Vert.x Web wants the body handler before any other; the size limit bounds what an
           // unauthenticated caller can make the service read
           builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.httpMaxBodyBytes()));
           builder.rootHandler(new TokenAuth(config.apiTokens(), config.adminTokens(), config.metricsPublic()));
+          // the contract's validation, on the event loop with validators built once (before every operation's handler)
+          ContractValidator.installOn(builder.getRoutes(), contract.getSchemaRepository(), extractor);
           new JobRoutes(engine, files, new JobSpecParser(config)).mount(builder);
           builder.getRoute("getMetrics").addHandler(new MetricsHandler(registry));
           builder.getRoute("getLive").addHandler(ctx -> JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP")));

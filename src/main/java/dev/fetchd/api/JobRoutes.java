@@ -20,8 +20,8 @@ import java.util.List;
  */
 final class JobRoutes {
   private static final int DEFAULT_PAGE = 100;
-  /** Bodies up to this size are decoded on the event loop (well under a millisecond). */
-  private static final int INLINE_BODY_BYTES = 64 * 1024;
+  /** Bodies up to this size are checked and hashed on the event loop (well under a millisecond). */
+  private static final int INLINE_BODY_BYTES = ContractValidator.INLINE_BODY_BYTES;
 
   private final JobEngine engine;
   private final FileStore files;
@@ -48,9 +48,11 @@ final class JobRoutes {
     String owner = TokenAuth.caller(ctx).owner();
     // decoding, checking and hashing are linear in the body: a big one (100,000 URLs is ~20 MB) would hold
     // the event loop for hundreds of ms, so it is done on a worker; small ones stay here (no hop)
+    // the hash only matters to an Idempotency-Key (a replay must match the first body): none, no hash
+    boolean hash = key != null;
     Future<Parsed> parsed = ctx.body().length() <= INLINE_BODY_BYTES
-        ? Future.succeededFuture(parse(ctx))
-        : ctx.vertx().executeBlocking(() -> parse(ctx), false);
+        ? Future.succeededFuture(parse(ctx, hash))
+        : ctx.vertx().executeBlocking(() -> parse(ctx, hash), false);
     parsed
         .compose(p -> engine.submit(p.spec(), key, p.hash(), owner))
         .onSuccess(s -> {
@@ -63,16 +65,17 @@ final class JobRoutes {
   private record Parsed(JobSpec spec, String hash) {
   }
 
-  /** The submitted body as a spec and its hash; throws a {@link Problem} for bad input. */
-  private Parsed parse(RoutingContext ctx) {
+  /** The submitted body as a spec and its hash (null unless asked); throws a {@link Problem} for bad input. */
+  private Parsed parse(RoutingContext ctx, boolean hash) {
     JsonObject body;
     try {
-      body = ctx.body().asJsonObject();
+      // decoded once, by the contract's validation
+      body = ctx.get(ContractValidator.BODY) instanceof JsonObject decoded ? decoded : ctx.body().asJsonObject();
     } catch (RuntimeException e) {
       throw Problem.invalid("/", "the body is not a JSON object");
     }
     JobSpec spec = parser.parse(body);
-    return new Parsed(spec, JobSpecParser.hash(spec));
+    return new Parsed(spec, hash ? JobSpecParser.hash(spec) : null);
   }
 
   private void list(RoutingContext ctx) {
