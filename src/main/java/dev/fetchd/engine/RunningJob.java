@@ -59,6 +59,8 @@ final class RunningJob {
   /** False while the job's items load: an end that arrives meanwhile waits for them. */
   private boolean started;
   private int failedSaves;
+  /** True while many items change at once: they are saved together afterwards. */
+  private boolean bulk;
 
   RunningJob(JobEngine engine, Job job, Lease lease) {
     this.engine = engine;
@@ -229,7 +231,7 @@ final class RunningJob {
     job.progress().moved(item.kind(), from, to);
     if (to.isFinal()) {
       dirty.add(item);
-      if (dirty.size() >= 256) {
+      if (dirty.size() >= 256 && !bulk) {
         flushItems();
       }
       engine.watchers.itemFinished(job, item);
@@ -296,11 +298,18 @@ final class RunningJob {
     checkDone();
   }
 
+  /** Cancels every pending item, saved in one write (the store splits it) rather than one per 256 items. */
   private void cancelPending() {
-    for (Item item : pending) {
-      item.error(endingItemError);
-      itemMoved(item, ItemState.CANCELLED);
+    bulk = true;
+    try {
+      for (Item item : pending) {
+        item.error(endingItemError);
+        itemMoved(item, ItemState.CANCELLED);
+      }
+    } finally {
+      bulk = false;
     }
+    flushItems();
   }
 
   private void checkDone() {
