@@ -7,8 +7,6 @@ import dev.fetchd.testkit.TargetServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.PgConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -118,25 +116,13 @@ class MultiReplicaEngineTest {
   }
 
   private long sql(String query) {
-    PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(PgTestDatabase.url())
-        .addProperty("search_path", SCHEMA)).await();
-    try {
-      return ((Number) conn.query(query).execute().await().iterator().next().getValue(0)).longValue();
-    } finally {
-      conn.close().await();
-    }
+    return PgTestDatabase.number(vertx, SCHEMA, query);
   }
 
   private String claimedBy(String jobId) {
-    PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(PgTestDatabase.url())
-        .addProperty("search_path", SCHEMA)).await();
-    try {
-      var rows = conn.query("SELECT claimed_by FROM fetchd_jobs WHERE id = '" + jobId + "' AND state = 'running'")
-          .execute().await();
-      return rows.size() == 0 ? null : rows.iterator().next().getString(0);
-    } finally {
-      conn.close().await();
-    }
+    var rows = PgTestDatabase.sql(vertx, SCHEMA,
+        "SELECT claimed_by FROM fetchd_jobs WHERE id = '" + jobId + "' AND state = 'running'");
+    return rows.size() == 0 ? null : rows.iterator().next().getString(0);
   }
 
   private static void await(String what, Duration timeout, java.util.function.BooleanSupplier condition)

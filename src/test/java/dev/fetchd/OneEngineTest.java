@@ -10,8 +10,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetServer;
-import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.PgConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -68,23 +66,11 @@ class OneEngineTest {
   }
 
   static long sql(String query) {
-    PgConnection conn = PgConnection.connect(admin, PgConnectOptions.fromUri(PgTestDatabase.url())
-        .addProperty("search_path", SCHEMA)).await();
-    try {
-      return ((Number) conn.query(query).execute().await().iterator().next().getValue(0)).longValue();
-    } finally {
-      conn.close().await();
-    }
+    return PgTestDatabase.number(admin, SCHEMA, query);
   }
 
   static void exec(String statement) {
-    PgConnection conn = PgConnection.connect(admin, PgConnectOptions.fromUri(PgTestDatabase.url())
-        .addProperty("search_path", SCHEMA)).await();
-    try {
-      conn.query(statement).execute().await();
-    } finally {
-      conn.close().await();
-    }
+    PgTestDatabase.sql(admin, SCHEMA, statement);
   }
 
   static String awaitState(RunningService s, String id, String state) {

@@ -13,6 +13,7 @@ import java.util.Set;
  * Host permits of a single replica. Behind the engine's {@code HostLimiter}, which keeps the same limits by the
  * same clock, it always grants at once; it still keeps the whole contract (counts, delay, leases, turns)
  * so that it can stand in for the shared table anywhere. Answers synchronously, with futures already complete.
+ * Confined to the engine's event loop, like the limiter in front of it: no locks.
  */
 public final class MemoryHostPermits implements HostPermits {
   private static final Future<Void> DONE = Future.succeededFuture();
@@ -44,7 +45,7 @@ public final class MemoryHostPermits implements HostPermits {
   }
 
   @Override
-  public synchronized Future<HostGrant> acquire(String hostKey, int maxInFlight, long delayMs, String holder,
+  public Future<HostGrant> acquire(String hostKey, int maxInFlight, long delayMs, String holder,
                                                 long leaseMs) {
     long now = System.nanoTime();
     Host h = hosts.computeIfAbsent(hostKey, k -> new Host());
@@ -80,7 +81,7 @@ public final class MemoryHostPermits implements HostPermits {
   }
 
   @Override
-  public synchronized Future<Void> release(String hostKey, long slot) {
+  public Future<Void> release(String hostKey, long slot) {
     Host h = hosts.get(hostKey);
     if (h != null) {
       h.slots.remove(slot);
@@ -89,7 +90,7 @@ public final class MemoryHostPermits implements HostPermits {
   }
 
   @Override
-  public synchronized Future<Integer> renew(String holder, List<Long> slots, long leaseMs) {
+  public Future<Integer> renew(String holder, List<Long> slots, long leaseMs) {
     long now = System.nanoTime();
     Set<Long> named = new HashSet<>(slots);
     int n = 0;
@@ -106,7 +107,7 @@ public final class MemoryHostPermits implements HostPermits {
   }
 
   @Override
-  public synchronized Future<Integer> sweep(long idleMs) {
+  public Future<Integer> sweep(long idleMs) {
     long now = System.nanoTime();
     int n = 0;
     for (Iterator<Host> it = hosts.values().iterator(); it.hasNext(); ) {

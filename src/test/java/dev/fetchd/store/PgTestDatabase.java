@@ -71,7 +71,7 @@ public final class PgTestDatabase {
   }
 
   /** Runs SQL in {@code schema} on a connection of its own (test set-up and inspection). */
-  static io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> sql(Vertx vertx, String schema, String sql) {
+  public static io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> sql(Vertx vertx, String schema, String sql) {
     PgConnection conn = PgConnection.connect(vertx, PgConnectOptions.fromUri(url()).addProperty("search_path", schema))
         .await();
     try {
@@ -79,5 +79,10 @@ public final class PgTestDatabase {
     } finally {
       conn.close().await();
     }
+  }
+
+  /** The number in the first column of the first row of {@code query}, run in {@code schema}. */
+  public static long number(Vertx vertx, String schema, String query) {
+    return ((Number) sql(vertx, schema, query).iterator().next().getValue(0)).longValue();
   }
 }
