@@ -7,40 +7,29 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
-import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.jsoup.Jsoup;
-import org.jsoup.nodes.Document;
-import org.jsoup.nodes.Element;
-import org.jsoup.nodes.Node;
-import org.jsoup.parser.Parser;
-import org.jsoup.parser.StreamParser;
 
 /**
  * Finds the links and assets of an HTML page.
  *
  * <p><b>Blocking and CPU-bound: run it on a worker</b> ({@link PageParser} does, within its memory budget), never on
- * the event loop. It streams the page through jsoup's {@link StreamParser} and drops each element once read, so it
- * never holds the page's DOM: its peak heap is bounded by the largest single token (a text run, attribute or
- * comment; see {@link PageParser#HEAP_PER_BYTE}) plus the URLs it keeps ({@link #linkBytes}). About 30-40 ms of CPU
- * per MB of dense markup (warm JIT), a few ms for a 100 KB page. Stateless and thread-safe: calls may run in
- * parallel. A stream is read up to a byte limit (and {@code truncated} set if there was more); nesting deeper than
- * 2048 elements ends the parse there, also {@code truncated}. It cannot be interrupted: a cancelled job just drops
- * the result.
+ * the event loop. It reads the page's start tags with a {@link TagScanner} (the HTML tokenizer, without jsoup's tree
+ * builder: a link extractor needs tags and attributes, not a document), so it holds no DOM and no text: its peak
+ * heap is the largest attribute value of a link element plus the URLs it keeps ({@link #linkBytes}), and nesting
+ * costs nothing. Stateless and thread-safe: calls may run in parallel. A stream is read up to a byte limit (and
+ * {@code truncated} set if there was more). It cannot be interrupted: a cancelled job just drops the result.
  *
  * <p>What counts:
  * <ul>
@@ -48,7 +37,7 @@ import org.jsoup.parser.StreamParser;
  *       {@link ExtractedLinks#NOT_HTML}. Only when the content type is missing (null or blank) is the body sniffed
  *       (WHATWG MIME sniffing: after optional BOM and whitespace, {@code <!DOCTYPE html}, {@code <html}, {@code <head},
  *       {@code <body}, {@code <script}, {@code <p}, {@code <!--}...).</li>
- *   <li>Charset: the {@code charset} of the Content-Type if Java knows it, else jsoup detects it (BOM, then
+ *   <li>Charset: a byte order mark, else the {@code charset} of the Content-Type if Java knows it, else (as jsoup)
  *       {@code <meta charset>} / {@code http-equiv}, else UTF-8).</li>
  *   <li>URLs are resolved against the first {@code <base href>} (itself resolved against the page URL), else against
  *       the page URL, which must be the page's final URL after redirects; then normalised ({@link UrlNormalizer});
@@ -136,49 +125,18 @@ public final class LinkExtractor {
     Charset charset = charsetOf(head, contentType);
     LimitedInputStream limited = new LimitedInputStream(in, Math.max(0, maxBytes - bom));
     Walk walk = new Walk(page, Math.max(0, maxLinks), linkBytes);
-    StreamParser parser = new StreamParser(Parser.htmlParser());
-    GuardedReader reader = new GuardedReader(new InputStreamReader(limited, charset), parser);
-    try (reader) {
-      parser.parse(reader, page.toString());
-      Iterator<Element> elements = parser.iterator();
-      while (elements.hasNext()) {
-        walk.completed(elements.next());
-      }
-      walk.flushHeld();
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    } finally {
-      parser.close();
+    if (TagScanner.asciiCompatible(charset)) {
+      new TagScanner(limited, charset, INTERESTING, walk::visit).run();
+    } else {
+      new TagScanner(new Utf8Stream(new InputStreamReader(limited, charset)), StandardCharsets.UTF_8, INTERESTING,
+          walk::visit).run();
     }
-    return walk.result(limited.hitLimit() || reader.tooDeep);
-  }
-
-  /**
-   * Drops a visited element, and what precedes it, from the partial document: both are complete, and what is kept
-   * while the page streams by is then only the chain of open elements, not the page.
-   */
-  private static void forget(Element e) {
-    dropTextBefore(e);
-    e.remove();
-  }
-
-  private static void dropTextBefore(Element e) {
-    Node before = e.previousSibling();
-    while (before != null) {
-      Node prev = before.previousSibling();
-      before.remove();
-      before = prev;
-    }
+    return walk.result(limited.hitLimit());
   }
 
   /** Elements the walk reads. */
   private static final Set<String> INTERESTING = Set.of("base", "a", "area", "iframe", "frame", "meta", "img",
       "source", "input", "link", "video", "audio", "track");
-  /** Link elements that may contain other link elements. */
-  private static final Set<String> CONTAINERS = Set.of("a", "video", "audio", "picture");
-  /** Most elements held for their container at once. */
-  private static final int HOLD_MAX = 256;
-
   /**
    * The heap the URLs found on a page of {@code pageBytes} may hold: each kept URL costs its length plus
    * {@link #URL_OVERHEAD_BYTES}; at most {@link #LINK_BYTES_PER_SLOT} per slot of the three lists (pages, images,
@@ -213,8 +171,6 @@ public final class LinkExtractor {
     final Collector pages;
     final Collector images;
     final Collector media;
-    final Map<Element, List<Element>> heldBy = new IdentityHashMap<>();
-    int held;
     boolean baseSeen;
     boolean nofollow;
     boolean noindex;
@@ -228,61 +184,13 @@ public final class LinkExtractor {
       media = new Collector(page, maxLinks, linkBytesLeft);
     }
 
-    /**
-     * An element is complete. The parser hands elements over as they close, children before their parents, but the
-     * lists are in document (opening) order: a link element inside another one (a {@code <source>} in its
-     * {@code <video>}, an {@code <img>} in its {@code <picture>}) is held, detached, until its container closes,
-     * then visited after it. Holding is bounded ({@link #HOLD_MAX} elements); beyond it elements are visited as they
-     * close, in a slightly different order. Anything else is visited and dropped at once.
-     */
-    void completed(Element e) {
-      Element container = INTERESTING.contains(e.normalName()) && held < HOLD_MAX ? openContainer(e) : null;
-      if (container != null) {
-        dropTextBefore(e);
-        e.remove();
-        heldBy.computeIfAbsent(container, k -> new ArrayList<>()).add(e);
-        held++;
-        return;
-      }
-      visitTree(e);
-      forget(e);
-    }
-
-    /** Visits what is still held when the input ends (containers the parser never closed). */
-    void flushHeld() {
-      while (!heldBy.isEmpty()) {
-        visitTree(heldBy.keySet().iterator().next());
-      }
-    }
-
-    private void visitTree(Element e) {
-      visit(e);
-      List<Element> inside = heldBy.remove(e);
-      if (inside != null) {
-        held -= inside.size();
-        for (Element h : inside) {
-          visitTree(h);
-        }
-      }
-    }
-
-    /** The nearest still-open ancestor that is itself a link element, looked for a few levels up. */
-    private static Element openContainer(Element e) {
-      Element p = e.parent();
-      for (int up = 0; p != null && up < 32; up++, p = p.parent()) {
-        if (CONTAINERS.contains(p.normalName())) {
-          return p;
-        }
-      }
-      return null;
-    }
-
-    private void visit(Element e) {
-      switch (e.normalName()) {
+    /** A start tag, in document order. */
+    void visit(String tag, TagScanner.Attributes e) {
+      switch (tag) {
         case "base":
-          if (!baseSeen && e.hasAttr("href")) {
+          if (!baseSeen && e.has("href")) {
             baseSeen = true;
-            String b = UrlNormalizer.resolve(page, e.attr("href"));
+            String b = UrlNormalizer.resolve(page, e.get("href"));
             NormalizedUrl parsed = b == null ? null : UrlNormalizer.parse(b);
             if (parsed != null) {
               pages.base = parsed;
@@ -293,8 +201,8 @@ public final class LinkExtractor {
           break;
         case "a":
         case "area":
-          if (e.hasAttr("href") && !hasToken(e.attr("rel"), "nofollow")) {
-            pages.add(e.attr("href"));
+          if (e.has("href") && !hasToken(e.get("rel"), "nofollow")) {
+            pages.add(e.get("href"));
           }
           break;
         case "iframe":
@@ -302,13 +210,13 @@ public final class LinkExtractor {
           pages.addAttr(e, "src");
           break;
         case "meta":
-          if (e.attr("name").trim().equalsIgnoreCase("robots")) {
-            String content = e.attr("content");
+          if (e.get("name").trim().equalsIgnoreCase("robots")) {
+            String content = e.get("content");
             boolean none = hasToken(content, "none", true);
             nofollow |= none || hasToken(content, "nofollow", true);
             noindex |= none || hasToken(content, "noindex", true);
-          } else if (e.attr("http-equiv").trim().equalsIgnoreCase("refresh")) {
-            String target = refreshUrl(e.attr("content"));
+          } else if (e.get("http-equiv").trim().equalsIgnoreCase("refresh")) {
+            String target = refreshUrl(e.get("content"));
             if (target != null) {
               pages.add(target);
             }
@@ -316,21 +224,21 @@ public final class LinkExtractor {
           break;
         case "img":
           images.addAttr(e, "src");
-          images.addSrcset(e.attr("srcset"));
+          images.addSrcset(e.get("srcset"));
           images.addAttr(e, "data-src");
-          images.addSrcset(e.attr("data-srcset"));
+          images.addSrcset(e.get("data-srcset"));
           break;
         case "source":
-          images.addSrcset(e.attr("srcset"));
+          images.addSrcset(e.get("srcset"));
           media.addAttr(e, "src");
           break;
         case "input":
-          if (e.attr("type").trim().equalsIgnoreCase("image")) {
+          if (e.get("type").trim().equalsIgnoreCase("image")) {
             images.addAttr(e, "src");
           }
           break;
         case "link":
-          if (isIconRel(e.attr("rel"))) {
+          if (isIconRel(e.get("rel"))) {
             images.addAttr(e, "href");
           }
           break;
@@ -379,9 +287,9 @@ public final class LinkExtractor {
       this.bytesLeft = bytesLeft;
     }
 
-    void addAttr(Element e, String attr) {
-      if (e.hasAttr(attr)) {
-        add(e.attr(attr));
+    void addAttr(TagScanner.Attributes e, String attr) {
+      if (e.has(attr)) {
+        add(e.get(attr));
       }
     }
 
@@ -604,17 +512,7 @@ public final class LinkExtractor {
       found = xml.group(1);
     }
     if (found == null) {
-      Document doc = Jsoup.parse(prefix);
-      for (Element meta : doc.select("meta[charset], meta[http-equiv]")) {
-        if (meta.hasAttr("charset")) {
-          found = meta.attr("charset");
-        } else if (meta.attr("http-equiv").trim().equalsIgnoreCase("content-type")) {
-          found = charsetOf(meta.attr("content")) != null ? charsetOf(meta.attr("content")) : null;
-        }
-        if (found != null && !found.isBlank()) {
-          break;
-        }
-      }
+      found = metaCharset(head);
     }
     try {
       if (found != null && Charset.isSupported(found.trim())) {
@@ -625,6 +523,26 @@ public final class LinkExtractor {
       // an illegal name: as if none was given
     }
     return StandardCharsets.UTF_8;
+  }
+
+  /** The charset a {@code <meta charset>} or {@code <meta http-equiv=content-type>} of the page's head names. */
+  private static String metaCharset(byte[] head) {
+    String[] found = new String[1];
+    try {
+      new TagScanner(new ByteArrayInputStream(head), StandardCharsets.ISO_8859_1, Set.of("meta"), (tag, meta) -> {
+        if (found[0] != null && !found[0].isBlank()) {
+          return;
+        }
+        if (meta.has("charset")) {
+          found[0] = meta.get("charset");
+        } else if (meta.get("http-equiv").trim().equalsIgnoreCase("content-type")) {
+          found[0] = charsetOf(meta.get("content"));
+        }
+      }).run();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot happen on a string", e);
+    }
+    return found[0];
   }
 
   private static final String[] HTML_SIGNATURES = {"<!doctype html", "<html", "<head", "<script", "<iframe", "<h1",
@@ -675,80 +593,49 @@ public final class LinkExtractor {
   }
 
   /**
-   * The page's characters on their way to the parser, which asks for more between tokens, when its partial document
-   * is consistent. Every {@link #CHECK_EVERY} characters this looks down the chain of open elements: text and
-   * comments already parsed there are dropped (the walk drops elements itself, as they complete), and a chain deeper
-   * than {@link #MAX_DEPTH} ends the parse there ({@code truncated}): what a streaming parse holds is then bounded by
-   * the largest single token, not by the page.
+   * A page in a charset whose bytes are not ASCII-compatible (UTF-16, ISO-2022-JP...) as UTF-8, a chunk at a time,
+   * for the {@link TagScanner}. Rare, so simple: a surrogate pair split between chunks is kept whole.
    */
-  private static final class GuardedReader extends Reader {
-    static final int CHECK_EVERY = 64 * 1024;
-    static final int MAX_DEPTH = 2048;
-    static final int PRUNE_AT = 64;
-
+  private static final class Utf8Stream extends InputStream {
     private final Reader in;
-    private final StreamParser parser;
-    private long sinceCheck;
-    boolean tooDeep;
+    private final char[] chars = new char[8192];
+    private int carried;
+    private byte[] out = new byte[0];
+    private int at;
 
-    GuardedReader(Reader in, StreamParser parser) {
+    Utf8Stream(Reader in) {
       this.in = in;
-      this.parser = parser;
     }
 
     @Override
-    public int read(char[] buf, int off, int len) throws IOException {
-      if (tooDeep) {
-        return -1;
-      }
-      if (sinceCheck >= CHECK_EVERY) {
-        sinceCheck = 0;
-        if (!check()) {
-          tooDeep = true;
-          return -1;
-        }
-      }
-      int n = in.read(buf, off, len);
-      if (n > 0) {
-        sinceCheck += n;
-      }
-      return n;
-    }
-
-    /** Prunes the open chain; false when it is too deep to go on. */
-    private boolean check() {
-      Element el = parser.document();
-      for (int depth = 0; el != null; depth++) {
-        if (depth > MAX_DEPTH) {
-          return false;
-        }
-        if (el.childNodeSize() > PRUNE_AT) {
-          pruneText(el);
-        }
-        el = el.lastElementChild();
-      }
-      return true;
-    }
-
-    /** Keeps an element's element children (open, or complete and not yet handed over) and its last node. */
-    private static void pruneText(Element el) {
-      List<Node> kids = el.childNodes();
-      List<Node> keep = new ArrayList<>();
-      for (int i = 0; i < kids.size(); i++) {
-        Node k = kids.get(i);
-        if (k instanceof Element || i == kids.size() - 1) {
-          keep.add(k);
-        }
-      }
-      if (keep.size() < kids.size()) {
-        el.empty();
-        el.appendChildren(keep);
-      }
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
     }
 
     @Override
-    public void close() throws IOException {
-      in.close();
+    public int read(byte[] b, int off, int len) throws IOException {
+      while (at == out.length) {
+        int n = in.read(chars, carried, chars.length - carried);
+        if (n < 0) {
+          if (carried == 0) {
+            return -1;
+          }
+          n = 0; // a lone high surrogate at the end: encoded as '?'
+        }
+        int end = carried + n;
+        int keep = end > 0 && n > 0 && Character.isHighSurrogate(chars[end - 1]) ? 1 : 0;
+        out = new String(chars, 0, end - keep).getBytes(StandardCharsets.UTF_8);
+        at = 0;
+        carried = keep;
+        if (keep == 1) {
+          chars[0] = chars[end - 1];
+        }
+      }
+      int k = Math.min(len, out.length - at);
+      System.arraycopy(out, at, b, off, k);
+      at += k;
+      return k;
     }
   }
 

@@ -425,15 +425,32 @@ class LinkExtractorTest {
   }
 
   @Test
-  void nestingDeeperThanTheGuardEndsTheParseThereKeepingWhatCameBefore() {
+  void deepNestingCostsNothingAndHidesNoLink() {
     StringBuilder sb = new StringBuilder("<a href=\"before.html\">b</a>");
     for (int i = 0; i < 200_000; i++) {
       sb.append("<div><span>t");
     }
     sb.append("<a href=\"deep.html\">d</a>");
     ExtractedLinks links = html(sb.toString());
-    assertThat(links.pages()).containsExactly("http://example.com/dir/before.html");
-    assertThat(links.truncated()).isTrue();
+    assertThat(links.pages()).containsExactly("http://example.com/dir/before.html", "http://example.com/dir/deep.html");
+    assertThat(links.truncated()).isFalse();
+  }
+
+  @Test
+  void rawTextCommentsAndEndTagsHideNoTagsAndInventNone() {
+    ExtractedLinks links = html("""
+        <!DOCTYPE html><html><head><title><a href="in-title.html"></title>
+        <script>var s = "<a href='in-script.html'>"; if (a</b) {}</script >
+        <style>a[href="in-style.html"]{}</style><!-- <a href="in-comment.html"> --><!--><a href="after-empty-comment.html">
+        <textarea><img src="in-textarea.png"></TEXTAREA><?php echo '<a href="pi.html">' ?>
+        </head><body></div title=">"><A HREF='UPPER.html' href="second-ignored.html">u</A>
+        <a href="ok.html"title=x>glued</a><img data-src="lazy.png" src = "spaced.png">
+        <a href=&quot;q&quot;>entity-unquoted</a><a href="x?a=1&amp;b=2&copy=3">amp</a>
+        <plaintext><a href="after-plaintext.html">""");
+    assertThat(links.pages()).containsExactly("http://example.com/dir/after-empty-comment.html",
+        "http://example.com/dir/UPPER.html", "http://example.com/dir/ok.html", "http://example.com/dir/%22q%22",
+        "http://example.com/dir/x?a=1&b=2&copy=3");
+    assertThat(links.assets()).containsExactly("http://example.com/dir/spaced.png", "http://example.com/dir/lazy.png");
   }
 
   @Test
