@@ -69,8 +69,6 @@ public final class FetchCall {
   private HttpClientConnection fresh;
   private boolean retriedFresh;
   private TempFile temp;
-  /** The temp file being created, so that an attempt ending meanwhile still waits for its removal. */
-  private Future<TempFile> opening;
   private long timer = -1;
   private boolean done;
   private boolean committing;
@@ -84,7 +82,7 @@ public final class FetchCall {
   private long received;
   private Buffer memory;
   private boolean ended;
-  /** Reading is held back: the temp file is opening or the disk is behind. */
+  /** Reading is held back: the disk is behind. */
   private boolean held;
   private boolean peerClosed;
   private long settleTimer = -1;
@@ -259,23 +257,10 @@ public final class FetchCall {
       response.endHandler(v -> bodyEnded());
       return;
     }
-    // hold the body back while the temp file opens
-    hold();
+    temp = f.files.newTemp(req.storedName());
+    temp.exceptionHandler(err -> finish(fileError(err)));
     response.handler(this::chunk);
     response.endHandler(v -> bodyEnded());
-    opening = f.files.createTemp(req.storedName());
-    opening.onComplete(ar -> {
-      if (ar.failed()) {
-        finish(fileError(ar.cause()));
-        return;
-      }
-      if (done) {
-        return; // finish() discards it
-      }
-      temp = ar.result();
-      temp.exceptionHandler(err -> finish(fileError(err)));
-      release();
-    });
   }
 
   private void chunk(Buffer chunk) {
@@ -302,7 +287,7 @@ public final class FetchCall {
       memory.appendBuffer(chunk);
       return;
     }
-    temp.write(chunk).onFailure(err -> finish(fileError(err)));
+    temp.write(chunk);
     if (temp.writeQueueFull()) {
       hold();
       temp.drainHandler(() -> {
@@ -479,14 +464,6 @@ public final class FetchCall {
     // the item is reported only once its partial file is gone
     if (temp != null) {
       temp.discard().onComplete(x -> result.complete(r));
-    } else if (opening != null) {
-      opening.onComplete(ar -> {
-        if (ar.succeeded()) {
-          ar.result().discard().onComplete(x -> result.complete(r));
-        } else {
-          result.complete(r);
-        }
-      });
     } else {
       result.complete(r);
     }

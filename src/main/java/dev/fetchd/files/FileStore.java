@@ -3,14 +3,10 @@ package dev.fetchd.files;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.file.OpenOptions;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -93,17 +89,12 @@ public final class FileStore {
   }
 
   /**
-   * Opens a new temp file for the body to be stored as {@code storedName} ({@code <jobId>/<index>[.<attempt>]}):
-   * named {@code <jobId>.<index>.<attempt>.<random>.part}, so a takeover can find a dead replica's leftovers.
+   * A new temp file for the body to be stored as {@code storedName} ({@code <jobId>/<index>[.<attempt>]}): named
+   * {@code <jobId>.<index>.<attempt>.<random>.part}, so a takeover can find a dead replica's leftovers. Nothing
+   * touches the disk until its first write.
    */
-  public Future<TempFile> createTemp(String storedName) {
-    Path path = tmp.resolve(tempPrefix(storedName) + "." + UUID.randomUUID() + ".part");
-    // The file is created before Vert.x opens it: Vert.x's file resolver looks a missing file up in its
-    // classpath cache, which a JVM shutdown hook deletes, and opens during the graceful shutdown would fail.
-    return blocking(() -> Files.createFile(path))
-        .compose(p -> vertx.fileSystem().open(path.toString(), new OpenOptions().setWrite(true).setRead(false))
-            .recover(err -> delete(path).transform(x -> Future.failedFuture(err))))
-        .map(file -> new TempFile(this, path, file));
+  public TempFile newTemp(String storedName) {
+    return new TempFile(this, tmp.resolve(tempPrefix(storedName) + "." + UUID.randomUUID() + ".part"));
   }
 
   /** The stored body of one item, or null if the name does not lie inside the files folder. */
@@ -171,41 +162,11 @@ public final class FileStore {
     });
   }
 
-  /**
-   * Stores a small body already in memory: temp file, write, fsync, atomic rename and sha256, all in one
-   * worker call. The temp file keeps the guarantee that a reader never sees half a body.
-   */
+  /** Stores a body already in memory: create, write, fsync, rename and sha256 in one worker call. */
   public Future<TempFile.Stored> storeWhole(io.vertx.core.buffer.Buffer body, String name) {
-    Path target = resolve(name);
-    if (target == null) {
-      return Future.failedFuture(new IllegalArgumentException("bad stored name"));
-    }
-    byte[] bytes = body.getBytes();
-    Path temp = tmp.resolve(tempPrefix(name) + "." + UUID.randomUUID() + ".part");
-    return blocking(() -> {
-      try {
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-          java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
-          while (buf.hasRemaining()) {
-            ch.write(buf);
-          }
-          if (fsync) {
-            ch.force(true);
-          }
-        }
-        Files.createDirectories(target.getParent());
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (IOException | RuntimeException e) {
-        Files.deleteIfExists(temp);
-        throw e;
-      }
-      try {
-        String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-        return new TempFile.Stored(name, bytes.length, hex);
-      } catch (java.security.NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
-    });
+    TempFile temp = newTemp(name);
+    temp.write(body);
+    return temp.commit(name);
   }
 
   /** {@code <jobId>/<index>[.<attempt>]} -> {@code <jobId>.<index>.<attempt>}: what temp names start with. */
@@ -221,22 +182,9 @@ public final class FileStore {
     return p == null ? Future.succeededFuture() : delete(p);
   }
 
-  /** fsync, then atomic rename to {@code files/<name>}; returns the stored name. */
-  Future<String> commit(Path temp, String name) {
-    Path target = files.resolve(name).normalize();
-    if (!target.startsWith(files)) {
-      return Future.failedFuture(new IllegalArgumentException("bad job id"));
-    }
-    return blocking(() -> {
-      if (fsync) {
-        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-          ch.force(true);
-        }
-      }
-      Files.createDirectories(target.getParent());
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      return name;
-    });
+  /** Whether bodies are fsynced before the rename that puts them in place. */
+  boolean fsync() {
+    return fsync;
   }
 
   Future<Void> delete(Path temp) {
@@ -246,12 +194,12 @@ public final class FileStore {
     });
   }
 
-  private <T> Future<T> blocking(IoCallable<T> work) {
+  <T> Future<T> blocking(IoCallable<T> work) {
     return workers.executeBlocking(work::call, false);
   }
 
   @FunctionalInterface
-  private interface IoCallable<T> {
+  interface IoCallable<T> {
     T call() throws IOException;
   }
 }
