@@ -94,8 +94,10 @@ final class JobRoutes {
     String wait = param(ctx, "wait");
     long waitMs = wait == null ? 0 : Long.parseLong(wait) * 1000;
     TokenAuth.Caller caller = TokenAuth.caller(ctx);
-    visible(id, caller)
-        .compose(known -> known ? engine.awaitTerminal(id, waitMs) : Future.succeededFuture(null))
+    // one read of the job serves both the visibility check and the answer
+    engine.get(id)
+        .compose(seen -> seen != null && caller.sees(seen.owner()) ? engine.awaitTerminal(seen, waitMs)
+            : Future.succeededFuture(null))
         .onSuccess(job -> {
           if (job == null) {
             ctx.fail(Problem.notFound("no job " + id));

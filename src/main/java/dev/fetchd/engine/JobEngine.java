@@ -235,6 +235,12 @@ public final class JobEngine {
         : watchers.awaitTerminal(job, waitMs));
   }
 
+  /** As {@link #awaitTerminal(String, long)} for a job just read: no second read when there is nothing to wait for. */
+  public Future<Job> awaitTerminal(Job seen, long waitMs) {
+    return seen.state().isTerminal() || waitMs <= 0 ? Future.succeededFuture(seen)
+        : watchers.awaitTerminal(seen, waitMs);
+  }
+
   public Future<Page<Job>> list(JobState state, String owner, int limit, String cursor) {
     return driver.list(state, owner, limit, cursor);
   }
