@@ -17,6 +17,10 @@ import dev.fetchd.store.MemoryJobStore;
 import dev.fetchd.store.PgJobStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import java.util.function.Supplier;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpClientAgent;
@@ -96,8 +100,8 @@ public final class FetchdVerticle extends VerticleBase {
           return null;
         }, false))
         .compose(v -> engine.start())
-        .compose(v -> ApiRouter.create(vertx, config, engine, files, registry, () -> ready))
-        .compose(router -> ApiServer.listen(vertx, config, registry, router))
+        .compose(v -> onApiLoop(() -> ApiRouter.create(vertx, config, engine, files, registry, () -> ready)
+            .compose(router -> ApiServer.listen(vertx, config, registry, router))))
         .onSuccess(s -> {
           server = s;
           lag.start();
@@ -120,9 +124,36 @@ public final class FetchdVerticle extends VerticleBase {
           lag.stop();
           return engine.stop();
         })
+        // the server lives on the API's own loop, outside this verticle: it is closed here, not by the undeploy
+        .eventually(() -> server != null ? server.close() : Future.succeededFuture())
         .eventually(() -> store.close())
         .eventually(() -> client.close())
         .onComplete(ar -> log.info("fetchd stopped"));
+  }
+
+  /**
+   * Runs {@code op} on an event loop of the API's own, not the engine's: HTTP parsing, validation and JSON then
+   * never queue behind fetches (nor fetches behind them), and every call into the engine hops to its loop
+   * ({@link JobEngine#onLoop}), where job state stays. Completes on this verticle's context.
+   */
+  private <T> Future<T> onApiLoop(Supplier<Future<T>> op) {
+    ContextInternal engineContext = (ContextInternal) context;
+    VertxInternal vx = (VertxInternal) vertx;
+    ContextInternal api = vx.createEventLoopContext();
+    // event loops are handed out in turn: skip the engine's own
+    for (int i = 0; i < 16 && api.nettyEventLoop() == engineContext.nettyEventLoop(); i++) {
+      api = vx.createEventLoopContext();
+    }
+    Promise<T> done = engineContext.promise();
+    ContextInternal apiContext = api;
+    apiContext.runOnContext(v -> {
+      try {
+        op.get().onComplete(done);
+      } catch (RuntimeException e) {
+        done.fail(e);
+      }
+    });
+    return done.future();
   }
 
   /**

@@ -50,7 +50,7 @@ public final class ApiRouter {
           // the contract's validation, on the event loop with validators built once (before every operation's handler)
           ContractValidator.installOn(builder.getRoutes(), contract.getSchemaRepository(), extractor);
           new JobRoutes(engine, files, new JobSpecParser(config)).mount(builder);
-          builder.getRoute("getMetrics").addHandler(new MetricsHandler(registry));
+          builder.getRoute("getMetrics").addHandler(new MetricsHandler(registry, engine));
           builder.getRoute("getLive").addHandler(ctx -> JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP")));
           builder.getRoute("getReady").addHandler(ctx -> {
             if (ready.getAsBoolean()) {

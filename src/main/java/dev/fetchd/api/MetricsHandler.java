@@ -1,6 +1,8 @@
 package dev.fetchd.api;
 
+import dev.fetchd.engine.JobEngine;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
@@ -15,9 +17,12 @@ final class MetricsHandler implements Handler<RoutingContext> {
   static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
   private final PrometheusMeterRegistry registry;
+  private final JobEngine engine;
 
-  MetricsHandler(PrometheusMeterRegistry registry) {
+  /** Scrapes on the engine's loop: the engine's gauges read its state, which only that loop may touch. */
+  MetricsHandler(PrometheusMeterRegistry registry, JobEngine engine) {
     this.registry = registry;
+    this.engine = engine;
   }
 
   @Override
@@ -25,6 +30,8 @@ final class MetricsHandler implements Handler<RoutingContext> {
     String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
     // the writer for this content type is chosen by the registry; no protobuf: the answer is a String
     String type = accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS : TEXT;
-    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, type).end(registry.scrape(type));
+    engine.onLoop(() -> Future.succeededFuture(registry.scrape(type)), text -> text)
+        .onSuccess(text -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, type).end(text))
+        .onFailure(ctx::fail);
   }
 }

@@ -22,6 +22,7 @@ import dev.fetchd.store.Page;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -66,6 +67,8 @@ public final class JobEngine {
   private final Rescuer rescuer;
   private final Cleaner cleaner;
 
+  /** The context whose event loop owns every job here: calls from elsewhere (the API's loop) hop onto it. */
+  private final ContextInternal context;
   private final Map<String, RunningJob> running = new HashMap<>();
   private boolean shuttingDown;
   private Promise<Void> drained;
@@ -73,6 +76,7 @@ public final class JobEngine {
   public JobEngine(Vertx vertx, FetchdConfig config, JobDriver driver, Fetcher fetcher, FileStore files,
                    FetchdMetrics metrics) {
     this.vertx = vertx;
+    this.context = (ContextInternal) vertx.getOrCreateContext();
     this.config = config;
     this.driver = driver;
     this.fetcher = fetcher;
@@ -150,53 +154,126 @@ public final class JobEngine {
    * Listeners are dropped after the terminal state event.
    */
   public Runnable follow(String jobId, JobListener listener) {
-    return watchers.follow(jobId, null, listener);
+    return follow(jobId, null, listener);
   }
 
   /** Follows a job from {@code seen}, what the follower was already shown: only later changes are sent. */
   public Runnable follow(Job seen, JobListener listener) {
-    return watchers.follow(seen.id(), seen, listener);
+    return follow(seen.id(), seen, listener);
+  }
+
+  /**
+   * A follower on another event loop (the API's) hears each event on its own loop, in order, with copies of the
+   * job and item made on this one; it starts and stops following through this loop.
+   */
+  private Runnable follow(String jobId, Job seen, JobListener listener) {
+    if (onEngineLoop()) {
+      return watchers.follow(jobId, seen, listener);
+    }
+    ContextInternal caller = (ContextInternal) vertx.getOrCreateContext();
+    JobListener relay = new JobListener() {
+      @Override
+      public void stateChanged(Job job) {
+        Job j = job.copy();
+        caller.runOnContext(v -> listener.stateChanged(j));
+      }
+
+      @Override
+      public void itemFinished(Job job, Item item) {
+        Job j = job.copy();
+        Item i = item.copy();
+        caller.runOnContext(v -> listener.itemFinished(j, i));
+      }
+
+      @Override
+      public void progressed(Job job) {
+        Job j = job.copy();
+        caller.runOnContext(v -> listener.progressed(j));
+      }
+    };
+    Runnable[] stop = {null};
+    boolean[] stopped = {false};
+    context.runOnContext(v -> {
+      if (!stopped[0]) {
+        stop[0] = watchers.follow(jobId, seen, relay);
+      }
+    });
+    return () -> context.runOnContext(v -> {
+      stopped[0] = true;
+      if (stop[0] != null) {
+        stop[0].run();
+      }
+    });
+  }
+
+  /**
+   * Runs {@code op} on the engine's event loop. Called from there it runs at once; from anywhere else (the API's
+   * loop, a test thread) it hops over, and the answer, {@code detach}ed there (a copy of live job state), completes
+   * on the caller's context.
+   */
+  public <T> Future<T> onLoop(java.util.function.Supplier<Future<T>> op, java.util.function.UnaryOperator<T> detach) {
+    if (onEngineLoop()) {
+      return op.get();
+    }
+    ContextInternal caller = (ContextInternal) Vertx.currentContext();
+    Promise<T> answer = caller != null ? caller.promise() : Promise.promise();
+    context.runOnContext(v -> {
+      Future<T> f;
+      try {
+        f = op.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.map(r -> r == null ? null : detach.apply(r)).onComplete(answer);
+    });
+    return answer.future();
+  }
+
+  private boolean onEngineLoop() {
+    return context.nettyEventLoop().inEventLoop();
   }
 
   // ---- submit, read, cancel -------------------------------------------------------------------------
 
   /** Queues a new job, or returns the one an Idempotency-Key already names. Never blocks, never waits. */
   public Future<Submission> submit(JobSpec spec, String idempotencyKey, String requestHash, String owner) {
-    if (shuttingDown) {
-      metrics.jobRejected("shutting_down");
-      return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.SHUTTING_DOWN, "the service is shutting down", 5));
-    }
-    // keys are scoped by caller: two clients using the same key never see each other's jobs
-    String scopedKey = idempotencyKey == null ? null : (owner == null ? "" : owner) + ":" + idempotencyKey;
-    Future<Job> previous = scopedKey == null ? Future.succeededFuture(null) : driver.findByIdempotencyKey(scopedKey);
-    return previous.compose(existing -> {
-      if (existing != null) {
-        if (!existing.requestHash().equals(requestHash)) {
-          return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.IDEMPOTENCY_CONFLICT,
-              "Idempotency-Key was already used with a different request body", 0));
-        }
-        return Future.succeededFuture(new Submission(existing, true));
+    return onLoop(() -> {
+      if (shuttingDown) {
+        metrics.jobRejected("shutting_down");
+        return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.SHUTTING_DOWN, "the service is shutting down", 5));
       }
-      Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), scopedKey, requestHash, owner);
-      // a job of 100,000 URLs is 100,000 objects: built on a worker, out of the loop's way
-      Future<List<Item>> made = spec.urls().size() <= ITEMS_ON_LOOP ? Future.succeededFuture(itemsOf(job))
-          : vertx.executeBlocking(() -> itemsOf(job), false);
-      // the count of waiting jobs and the insert are one step in the driver, across every replica
-      return made.compose(items -> driver.submit(job, items, config.queueCapacity())
-          .<Submission>compose(accepted -> {
-            if (!accepted) {
-              metrics.jobRejected("queue_full");
-              return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.QUEUE_FULL,
-                  "the job queue is full (" + config.queueCapacity() + " jobs waiting)", retryAfterSeconds()));
-            }
-            metrics.jobSubmitted();
-            lifecycle.created(job, items.size());
-            pump();
-            return Future.succeededFuture(new Submission(job, false));
-          }))
-          .recover(err -> err instanceof SubmitRefused ? Future.failedFuture(err)
-              : idempotentRace(err, scopedKey, requestHash));
-    });
+      // keys are scoped by caller: two clients using the same key never see each other's jobs
+      String scopedKey = idempotencyKey == null ? null : (owner == null ? "" : owner) + ":" + idempotencyKey;
+      Future<Job> previous = scopedKey == null ? Future.succeededFuture(null) : driver.findByIdempotencyKey(scopedKey);
+      return previous.compose(existing -> {
+        if (existing != null) {
+          if (!existing.requestHash().equals(requestHash)) {
+            return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.IDEMPOTENCY_CONFLICT,
+                "Idempotency-Key was already used with a different request body", 0));
+          }
+          return Future.succeededFuture(new Submission(existing, true));
+        }
+        Job job = new Job(UUID.randomUUID().toString(), spec, Instant.now(), scopedKey, requestHash, owner);
+        // a job of 100,000 URLs is 100,000 objects: built on a worker, out of the loop's way
+        Future<List<Item>> made = spec.urls().size() <= ITEMS_ON_LOOP ? Future.succeededFuture(itemsOf(job))
+            : vertx.executeBlocking(() -> itemsOf(job), false);
+        // the count of waiting jobs and the insert are one step in the driver, across every replica
+        return made.compose(items -> driver.submit(job, items, config.queueCapacity())
+            .<Submission>compose(accepted -> {
+              if (!accepted) {
+                metrics.jobRejected("queue_full");
+                return Future.failedFuture(new SubmitRefused(SubmitRefused.Reason.QUEUE_FULL,
+                    "the job queue is full (" + config.queueCapacity() + " jobs waiting)", retryAfterSeconds()));
+              }
+              metrics.jobSubmitted();
+              lifecycle.created(job, items.size());
+              pump();
+              return Future.succeededFuture(new Submission(job, false));
+            }))
+            .recover(err -> err instanceof SubmitRefused ? Future.failedFuture(err)
+                : idempotentRace(err, scopedKey, requestHash));
+      });
+    }, sub -> new Submission(sub.job().copy(), sub.replayed()));
   }
 
   /** The first items of a new job, one per URL, counted in its progress. Touches only the new job. */
@@ -224,33 +301,35 @@ public final class JobEngine {
 
   /** The job, or null. A job running here is answered live; the store may lag it by a checkpoint. */
   public Future<Job> get(String id) {
-    RunningJob rj = running.get(id);
-    return rj != null ? Future.succeededFuture(rj.job) : driver.get(id);
+    return onLoop(() -> {
+      RunningJob rj = running.get(id);
+      return rj != null ? Future.succeededFuture(rj.job) : driver.get(id);
+    }, Job::copy);
   }
 
   /** The job once it is terminal, or as it is when {@code waitMs} ran out; null if unknown. */
   public Future<Job> awaitTerminal(String id, long waitMs) {
-    return get(id).compose(job -> job == null || job.state().isTerminal() || waitMs <= 0
+    return onLoop(() -> get(id).compose(job -> job == null || job.state().isTerminal() || waitMs <= 0
         ? Future.succeededFuture(job)
-        : watchers.awaitTerminal(job, waitMs));
+        : watchers.awaitTerminal(job, waitMs)), Job::copy);
   }
 
   /** As {@link #awaitTerminal(String, long)} for a job just read: no second read when there is nothing to wait for. */
   public Future<Job> awaitTerminal(Job seen, long waitMs) {
-    return seen.state().isTerminal() || waitMs <= 0 ? Future.succeededFuture(seen)
-        : watchers.awaitTerminal(seen, waitMs);
+    return onLoop(() -> seen.state().isTerminal() || waitMs <= 0 ? Future.succeededFuture(seen)
+        : watchers.awaitTerminal(seen, waitMs), Job::copy);
   }
 
   public Future<Page<Job>> list(JobState state, String owner, int limit, String cursor) {
-    return driver.list(state, owner, limit, cursor);
+    return onLoop(() -> driver.list(state, owner, limit, cursor), page -> page);
   }
 
   public Future<Page<Item>> items(String jobId, ItemState state, int limit, String cursor) {
-    return driver.items(jobId, state, limit, cursor);
+    return onLoop(() -> driver.items(jobId, state, limit, cursor), page -> page);
   }
 
   public Future<Item> item(String jobId, int index) {
-    return driver.item(jobId, index);
+    return onLoop(() -> driver.item(jobId, index), item -> item);
   }
 
   /**
@@ -259,19 +338,21 @@ public final class JobEngine {
    * unchanged, an unknown one as null. Idempotent.
    */
   public Future<Job> cancel(String id) {
-    return driver.requestCancel(id, BY_CLIENT).compose(outcome -> switch (outcome) {
-      case UNKNOWN -> Future.succeededFuture((Job) null);
-      case FINISHED -> driver.get(id);
-      case CANCELLED -> {
-        lifecycle.moved(id, JobState.QUEUED, JobState.CANCELLED, BY_CLIENT);
-        yield driver.get(id);
-      }
-      case REQUESTED -> {
-        log.atInfo().addKeyValue("job_id", id).log("job {} cancel requested", id);
-        cancelRequested(id);
-        yield awaitTerminal(id, CANCEL_WAIT_MS);
-      }
-    });
+    return onLoop(() -> {
+      return driver.requestCancel(id, BY_CLIENT).compose(outcome -> switch (outcome) {
+        case UNKNOWN -> Future.succeededFuture((Job) null);
+        case FINISHED -> driver.get(id);
+        case CANCELLED -> {
+          lifecycle.moved(id, JobState.QUEUED, JobState.CANCELLED, BY_CLIENT);
+          yield driver.get(id);
+        }
+        case REQUESTED -> {
+          log.atInfo().addKeyValue("job_id", id).log("job {} cancel requested", id);
+          cancelRequested(id);
+          yield awaitTerminal(id, CANCEL_WAIT_MS);
+        }
+      });
+    }, Job::copy);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------
