@@ -25,6 +25,12 @@ public final class FileStore {
   private final WorkerExecutor workers;
 
   private final boolean fsync;
+  /**
+   * Temp names end in this store's random prefix and a counter: unique across replicas sharing the data dir, without
+   * a SecureRandom read per body ({@code UUID.randomUUID}) on the event loop.
+   */
+  private static final String TEMP_RUN = UUID.randomUUID().toString().substring(0, 13).replace("-", "") + "-";
+  private final java.util.concurrent.atomic.AtomicLong tempCounter = new java.util.concurrent.atomic.AtomicLong();
 
   /** @param fsync whether bodies are fsynced before the rename that puts them in place */
   public FileStore(Vertx vertx, Path dataDir, boolean fsync) {
@@ -94,7 +100,8 @@ public final class FileStore {
    * touches the disk until its first write.
    */
   public TempFile newTemp(String storedName) {
-    return new TempFile(this, tmp.resolve(tempPrefix(storedName) + "." + UUID.randomUUID() + ".part"));
+    return new TempFile(this, tmp.resolve(tempPrefix(storedName) + "." + TEMP_RUN + Long.toHexString(
+        tempCounter.incrementAndGet()) + ".part"));
   }
 
   /** The stored body of one item, or null if the name does not lie inside the files folder. */
@@ -171,10 +178,16 @@ public final class FileStore {
 
   /** {@code <jobId>/<index>[.<attempt>]} -> {@code <jobId>.<index>.<attempt>}: what temp names start with. */
   private static String tempPrefix(String storedName) {
-    String[] parts = storedName.split("/", 2);
-    String[] indexAttempt = parts.length == 2 ? parts[1].split("\\.", 2) : new String[] {"x"};
-    return parts[0] + "." + indexAttempt[0] + "." + (indexAttempt.length == 2 ? indexAttempt[1] : "0");
+    int slash = storedName.indexOf('/');
+    if (slash < 0) {
+      return storedName + ".x.0";
+    }
+    String job = storedName.substring(0, slash);
+    int dot = storedName.indexOf('.', slash + 1);
+    return dot < 0 ? job + "." + storedName.substring(slash + 1) + ".0"
+        : job + "." + storedName.substring(slash + 1, dot) + "." + storedName.substring(dot + 1);
   }
+
 
   /** Removes one stored body (written by a claim that turned out stale). */
   public Future<Void> deleteStored(String name) {
