@@ -29,16 +29,14 @@ import java.util.function.UnaryOperator;
 public final class PageParser {
 
   /**
-   * Peak heap of {@link LinkExtractor} per byte of page, beyond the URLs it keeps. Measured as the smallest
-   * {@code -Xmx} (SerialGC, 2 MB steps) that parses a 9.4 MB page, minus that of an empty page (5 MB): dense
-   * {@code <a>}/{@code <img>} markup, or a listing of divs, headings, links and srcset images: ~0 (elements are
-   * dropped as they complete); 1.2M comments in one paragraph, 700,000 unclosed nested elements: ~0 (pruned as it
-   * streams, cut at 2048 levels); 3.1M CJK characters in one text: 2.1; one 9.4 MB run of ASCII text, attribute,
-   * script or comment: 3.8 (the tokenizer's growing buffer and the string it becomes); that ASCII text with one CJK
-   * character at its end, which turns the buffer into UTF-16 when it is largest: 7.9, the worst found. Rounded up.
+   * Peak heap of {@link LinkExtractor} per byte of page, beyond the URLs it keeps: none. It keeps no text and no
+   * tree, and no attribute value longer than {@link TagScanner#MAX_VALUE_BYTES}. Measured as the smallest {@code -Xmx}
+   * (SerialGC) that parses a 9.4 MB page: one 9.4 MB href, one text run, a srcset of 3.1M CJK characters, 150
+   * 60 KB hrefs of {@code &amp;}, and a UTF-16 page of one 4.7M-character href all parse in 6 MB, as an empty page
+   * does. (jsoup's tree builder, used before, needed up to 7.9 bytes per byte.)
    */
-  public static final int HEAP_PER_BYTE = 8;
-  /** Heap of one parse whatever the page: parser and decoder buffers, the partial document's open chain. */
+  public static final int HEAP_PER_BYTE = 0;
+  /** Heap of one parse whatever the page: stream and scan buffers, the longest value kept and its decoded copies. */
   public static final long FIXED_BYTES = 2L << 20;
 
   private final WorkerExecutor workers;

@@ -84,6 +84,12 @@ final class TagScanner {
   private static final Set<String> RAW_TEXT = Set.of("script", "style", "xmp", "iframe", "noembed", "noframes",
       "title", "textarea");
   private static final int EOF = -1;
+  /**
+   * Longest attribute value kept, in bytes: no URL is longer ({@link UrlNormalizer#MAX_LENGTH}), and a srcset or
+   * meta content of this size is hostile. A longer value counts as absent, so what a parse holds does not grow with
+   * the page.
+   */
+  static final int MAX_VALUE_BYTES = 64 * 1024;
 
   /**
    * Charsets in which every byte below 0x80 is the ASCII character and no byte of a multi-byte character is one of
@@ -270,7 +276,7 @@ final class TagScanner {
             appendValue(c);
           }
         }
-        if (keep) {
+        if (keep && valueLength <= MAX_VALUE_BYTES) {
           attributes.add(name.toString(), decode(amp));
         }
         c = next(); // after the value: anything but space, '/' or '>' starts the next attribute at once
@@ -291,7 +297,7 @@ final class TagScanner {
         if (c == EOF) {
           return false;
         }
-        if (keep) {
+        if (keep && valueLength <= MAX_VALUE_BYTES) {
           attributes.add(name.toString(), decode(amp));
         }
       }
@@ -299,6 +305,9 @@ final class TagScanner {
   }
 
   private void appendValue(int b) {
+    if (valueLength > MAX_VALUE_BYTES) {
+      return; // too long to keep: dropped when it ends
+    }
     if (valueLength == value.length) {
       value = Arrays.copyOf(value, valueLength * 2);
     }
@@ -309,9 +318,6 @@ final class TagScanner {
     String v = new String(value, 0, valueLength, charset);
     if (v.indexOf('\0') >= 0) {
       v = v.replace('\0', '\uFFFD');
-    }
-    if (value.length > 64 * 1024) {
-      value = new byte[256]; // a huge value is not kept for the rest of the page
     }
     return amp ? Parser.unescapeEntities(v, true) : v;
   }

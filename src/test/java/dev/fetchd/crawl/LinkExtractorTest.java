@@ -454,6 +454,14 @@ class LinkExtractorTest {
   }
 
   @Test
+  void aValueTooLongToBeAUrlIsDroppedNotKept() {
+    String huge = "h".repeat(TagScanner.MAX_VALUE_BYTES + 1);
+    ExtractedLinks links = html("<a href=\"" + huge + "\">x</a><img srcset='" + huge + " 1x'><a href=\"ok.html\">");
+    assertThat(links.pages()).containsExactly("http://example.com/dir/ok.html");
+    assertThat(links.assets()).isEmpty();
+  }
+
+  @Test
   void textBetweenCommentsInOneElementDoesNotStopTheParse() {
     StringBuilder sb = new StringBuilder("<p>");
     for (int i = 0; i < 100_000; i++) {
