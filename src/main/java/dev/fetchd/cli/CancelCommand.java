@@ -11,7 +11,15 @@ final class CancelCommand extends ApiCommand {
 
   @Override
   public Integer call() {
-    JsonObject job = api().delete(jobPath(id));
+    ApiClient api = api();
+    // asked first so that cancelling twice says so: the DELETE itself answers a cancelled job either way
+    JsonObject before = api.get(jobPath(id));
+    if (JobStates.terminal(before.getString("state"))) {
+      out().println("job " + before.getString("id") + " had already ended: " + before.getString("state"));
+      out().flush();
+      return JobStates.OK;
+    }
+    JsonObject job = api.delete(jobPath(id));
     String state = job.getString("state");
     if ("cancelled".equals(state)) {
       out().println("job " + job.getString("id") + " cancelled: " + JobStates.counts(JobStates.progress(job)));

@@ -33,6 +33,10 @@ final class GetCommand extends ApiCommand {
   @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true, description = "The folder to download into.")
   Path dir;
 
+  /** Items per request; only tests change it, to see every page followed. */
+  @Option(names = "--page-size", hidden = true, defaultValue = "1000")
+  int pageSize;
+
   @Override
   public Integer call() {
     ApiClient api = api();
@@ -51,7 +55,7 @@ final class GetCommand extends ApiCommand {
     }
     PathPlan plan = new PathPlan();
     long[] counts = new long[Outcome.values().length + 1];
-    Items.forEach(api, id, "succeeded", item -> {
+    Items.forEach(api, id, "succeeded", pageSize, item -> {
       long index = item.getLong("index", 0L);
       List<String> segments = plan.claim(index, SafePaths.segments(item.getString("url", "")));
       String rel = String.join("/", segments);

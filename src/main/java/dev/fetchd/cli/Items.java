@@ -13,9 +13,13 @@ final class Items {
 
   /** Hands each item (optionally only those in {@code state}) to {@code each} until it returns false. */
   static void forEach(ApiClient api, String id, String state, Predicate<JsonObject> each) {
+    forEach(api, id, state, PAGE, each);
+  }
+
+  static void forEach(ApiClient api, String id, String state, int pageSize, Predicate<JsonObject> each) {
     String cursor = null;
     do {
-      StringBuilder path = new StringBuilder(ApiCommand.jobPath(id)).append("/items?limit=").append(PAGE);
+      StringBuilder path = new StringBuilder(ApiCommand.jobPath(id)).append("/items?limit=").append(pageSize);
       if (state != null) {
         path.append("&state=").append(ApiClient.query(state));
       }

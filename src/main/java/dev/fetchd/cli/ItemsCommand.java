@@ -21,6 +21,10 @@ final class ItemsCommand extends ApiCommand {
   @Option(names = "--json", description = "One JSON object per item and line, as the API gives them.")
   boolean json;
 
+  /** Items per request; only tests change it, to see every page followed. */
+  @Option(names = "--page-size", hidden = true, defaultValue = "1000")
+  int pageSize;
+
   @Override
   public Integer call() {
     PrintWriter out = out();
@@ -31,7 +35,7 @@ final class ItemsCommand extends ApiCommand {
       out.println(row("INDEX", "STATE", "HTTP", "BYTES", "TIME", "URL", "ERROR"));
     }
     long[] shown = {0};
-    Items.forEach(api, id, state, item -> {
+    Items.forEach(api, id, state, pageSize, item -> {
       if (limit != null && shown[0] >= limit) {
         return false;
       }

@@ -152,6 +152,6 @@ final class ProgressRenderer implements ProgressView {
     if (perSecond <= 0) {
       return "ETA -";
     }
-    return "ETA " + Text.duration(Duration.ofMillis((long) ((total - done) / perSecond * 1000)));
+    return "ETA " + Text.duration(Duration.ofSeconds((long) Math.ceil((total - done) / perSecond)));
   }
 }
