@@ -49,6 +49,9 @@ final class JobsCommand extends ApiCommand {
       cursor = page.getString("next");
       more = cursor != null;
     } while (more && shown < limit);
+    if (!json && shown == 0) {
+      out.println(state == null ? "(no jobs)" : "(no " + Text.oneLine(state) + " jobs)");
+    }
     if (!json && more) {
       out.println("(more jobs: raise --limit)");
     }
