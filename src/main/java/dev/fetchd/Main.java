@@ -1,5 +1,6 @@
 package dev.fetchd;
 
+import dev.fetchd.cli.FetchdCli;
 import dev.fetchd.config.ConfigException;
 import dev.fetchd.config.ConfigLoader;
 import dev.fetchd.config.FetchdConfig;
@@ -13,6 +14,7 @@ import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -24,6 +26,16 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (FetchdCli.isClientCommand(args)) {
+      // a client command (submit, jobs, ...): talks to a running fetchd over HTTP, then exits
+      System.exit(FetchdCli.run(args));
+      return;
+    }
+    serve(args.length > 0 && args[0].equals("serve") ? Arrays.copyOfRange(args, 1, args.length) : args);
+  }
+
+  /** Starts the service: {@code java -jar fetchd.jar [serve] [--config fetchd.yaml]}. */
+  static void serve(String[] args) {
     String logFormat = System.getenv().getOrDefault("FETCHD_LOG_FORMAT", "text");
     if (!logFormat.equals("text") && !logFormat.equals("json")) {
       System.err.println("fetchd: bad configuration: FETCHD_LOG_FORMAT must be text or json, not '" + logFormat + "'");
@@ -103,8 +115,9 @@ public final class Main {
         return Path.of(args[i].substring("--config=".length()));
       }
       if (args[i].equals("--help") || args[i].equals("-h")) {
-        System.out.println("usage: java -jar fetchd.jar [--config fetchd.yaml]\n"
-            + "Settings come from defaults, then the YAML file (or FETCHD_CONFIG), then FETCHD_* variables.");
+        System.out.println("usage: java -jar fetchd.jar [serve] [--config fetchd.yaml]\n"
+            + "Settings come from defaults, then the YAML file (or FETCHD_CONFIG), then FETCHD_* variables.\n"
+            + "Client commands (submit, jobs, status, items, cancel, wait, get): java -jar fetchd.jar help");
         System.exit(0);
       }
     }
