@@ -61,6 +61,8 @@ final class RunningJob {
   private int failedSaves;
   /** True while many items change at once: they are saved together afterwards. */
   private boolean bulk;
+  /** The job's headers and cookies per hop (its cookie jar lives and dies with this run); null without any. */
+  private dev.fetchd.fetch.JobHeaders headers;
 
   RunningJob(JobEngine engine, Job job, Lease lease) {
     this.engine = engine;
@@ -92,6 +94,10 @@ final class RunningJob {
     if (job.type() == JobType.CRAWL) {
       frontier = new CrawlFrontier(job.id(), job.spec().crawl(), items, engine.config.jobsMaxUrls());
     }
+    if (!job.spec().request().isEmpty()) {
+      headers = new dev.fetchd.fetch.JobHeaders(job.spec().request(), frontier != null ? frontier::inScope
+          : JobOrigins.of(items)::contains);
+    }
     for (Item item : items) {
       if (item.state() == ItemState.QUEUED) {
         pending.add(item);
@@ -104,6 +110,13 @@ final class RunningJob {
       }
       pending.clear();
       checkDone();
+      return;
+    }
+    if (job.spec().request().unreadable()) {
+      // running with "***" in place of a token would send it: the job fails, saying why
+      end(JobState.FAILED, new JobError("secrets_unavailable", "the job's secret request values cannot be decrypted:"
+          + " secrets.key (FETCHD_SECRETS_KEY) is not set or is not the key they were stored with"),
+          new ItemError(ErrorCode.CANCELLED, "the job's secret request values cannot be decrypted"));
       return;
     }
     // the deadline is fixed when the job first starts and holds across a takeover by another replica
@@ -144,6 +157,16 @@ final class RunningJob {
 
   boolean finished() {
     return finished;
+  }
+
+  /** The job's headers and cookies for its fetches, or null when it sets none. */
+  dev.fetchd.fetch.JobHeaders headers() {
+    return headers;
+  }
+
+  /** The job's own User-Agent, or null for the service's. */
+  String userAgent() {
+    return job.spec().request().userAgent();
   }
 
   /** Whether this job's fetches must ask robots.txt first. */
