@@ -94,7 +94,9 @@ final class RunningJob {
     if (job.type() == JobType.CRAWL) {
       frontier = new CrawlFrontier(job.id(), job.spec().crawl(), items, engine.config.jobsMaxUrls());
     }
-    if (!job.spec().request().isEmpty()) {
+    // a crawl always keeps the cookies its responses set (a login page, then what is behind it); a download
+    // gets headers per hop only when it sets request options
+    if (frontier != null || !job.spec().request().isEmpty()) {
       headers = new dev.fetchd.fetch.JobHeaders(job.spec().request(), frontier != null ? frontier::inScope
           : JobOrigins.of(items)::contains);
     }
