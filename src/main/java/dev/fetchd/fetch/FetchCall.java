@@ -236,7 +236,7 @@ public final class FetchCall {
     }
     status = response.statusCode();
     contentType = response.getHeader("Content-Type");
-    if (req.headers() != null) {
+    if (req.headers() != null && response.headers().contains("Set-Cookie")) {
       req.headers().received(NormalizedUrl.parse(url), response.headers().getAll("Set-Cookie"));
     }
     int code = response.statusCode();
