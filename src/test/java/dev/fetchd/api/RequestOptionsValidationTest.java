@@ -58,6 +58,12 @@ class RequestOptionsValidationTest {
       assertThat(r.json().getJsonArray("errors").getJsonObject(0).getString("field")).isEqualTo("/request/headers/X-Thing");
       assertThat(r.body()).doesNotContain("Injected");
     }
+    String longSecret = "Bearer " + "S3CRET".repeat(1500);
+    JsonObject longBody = new JsonObject().put("type", "download").put("urls", new JsonArray().add("https://example.com/"))
+        .put("request", headers("Authorization", longSecret));
+    RunningService.Response tooLong = fetchd.post("/jobs", longBody.encode());
+    assertThat(tooLong.status()).isEqualTo(400);
+    assertThat(tooLong.body()).contains("/request/headers/Authorization").doesNotContain("S3CRETS3CRET");
     JsonObject twice = new JsonObject().put("headers", new JsonObject().put("X-A", "1").put("x-a", "2"));
     assertThat(refusedFields(twice)).containsExactly("/request/headers/x-a");
     assertThat(refusedFields(new JsonObject().put("userAgent", "bot\r\nX: y"))).containsExactly("/request/userAgent");
@@ -115,6 +121,21 @@ class RequestOptionsValidationTest {
         .isEqualTo("{\"name\":\"sid\",\"value\":\"***\",\"domain\":\"example.com\",\"path\":\"/\"}");
     assertThat(r.body()).doesNotContain("abc").doesNotContain("quoted");
     fetchd.awaitTerminal(r.json().getString("id"), java.time.Duration.ofSeconds(20));
+  }
+
+  @Test
+  void anIdempotencyKeyTellsSecretValuesApartThoughTheyAreNeverShown() {
+    java.util.function.Function<String, String> body = token -> new JsonObject().put("type", "download")
+        .put("urls", new JsonArray().add("http://127.0.0.1:1/idem")).put("limits", new JsonObject().put("retries", 0))
+        .put("request", headers("Authorization", "Bearer " + token)).encode();
+    RunningService.Response first = fetchd.post("/jobs", body.apply("one"), "Idempotency-Key", "idem-secrets");
+    assertThat(first.status()).isEqualTo(202);
+    RunningService.Response again = fetchd.post("/jobs", body.apply("one"), "Idempotency-Key", "idem-secrets");
+    assertThat(again.status()).isEqualTo(200);
+    assertThat(again.json().getString("id")).isEqualTo(first.json().getString("id"));
+    RunningService.Response other = fetchd.post("/jobs", body.apply("two"), "Idempotency-Key", "idem-secrets");
+    assertThat(other.status()).isEqualTo(422);
+    fetchd.awaitTerminal(first.json().getString("id"), java.time.Duration.ofSeconds(20));
   }
 
   private static JsonObject withoutValue(JsonObject cookie) {
