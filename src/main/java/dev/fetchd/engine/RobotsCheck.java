@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * The robots.txt rules for a URL's origin, shared by every job of this engine: fetched once (concurrent
  * asks for the same origin wait on the same fetch), parsed on a worker, cached with a TTL (a day when
  * fetched, minutes when unreachable). A job with a User-Agent of its own gets the rules for its product
- * token: they are cached under that token and origin, and fetched with that User-Agent (and nothing else
- * of the job: the rules are shared by every job of that token). Per RFC 9309: 4xx means allow all; 5xx, 429 or no answer means
- * disallow all, for a while. Confined to the engine's event loop.
+ * token: cached under that token and origin, fetched with that User-Agent and nothing else of the job (the
+ * rules are shared by every job of that token). Per RFC 9309: 4xx means allow all; 5xx, 429 or no answer
+ * means disallow all, for a while. Confined to the engine's event loop.
  */
 final class RobotsCheck {
   private static final Logger log = LoggerFactory.getLogger(RobotsCheck.class);

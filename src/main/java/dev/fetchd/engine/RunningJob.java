@@ -9,6 +9,7 @@ import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobState;
 import dev.fetchd.job.JobType;
+import dev.fetchd.fetch.JobHeaders;
 import dev.fetchd.files.FileStore;
 import dev.fetchd.job.Limits;
 import dev.fetchd.store.Lease;
@@ -62,7 +63,7 @@ final class RunningJob {
   /** True while many items change at once: they are saved together afterwards. */
   private boolean bulk;
   /** The job's headers and cookies per hop (its cookie jar lives and dies with this run); null without any. */
-  private dev.fetchd.fetch.JobHeaders headers;
+  private JobHeaders headers;
 
   RunningJob(JobEngine engine, Job job, Lease lease) {
     this.engine = engine;
@@ -97,7 +98,7 @@ final class RunningJob {
     // a crawl always keeps the cookies its responses set (a login page, then what is behind it); a download
     // gets headers per hop only when it sets request options
     if (frontier != null || !job.spec().request().isEmpty()) {
-      headers = new dev.fetchd.fetch.JobHeaders(job.spec().request(), frontier != null ? frontier::inScope
+      headers = new JobHeaders(job.spec().request(), frontier != null ? frontier::inScope
           : JobOrigins.of(items)::contains);
     }
     for (Item item : items) {
@@ -162,7 +163,7 @@ final class RunningJob {
   }
 
   /** The job's headers and cookies for its fetches, or null when it sets none. */
-  dev.fetchd.fetch.JobHeaders headers() {
+  JobHeaders headers() {
     return headers;
   }
 
