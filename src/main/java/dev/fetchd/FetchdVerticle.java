@@ -15,6 +15,7 @@ import dev.fetchd.metrics.FetchdMetrics;
 import dev.fetchd.store.JobDriver;
 import dev.fetchd.store.MemoryJobStore;
 import dev.fetchd.store.PgJobStore;
+import dev.fetchd.store.SecretBox;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -71,6 +72,7 @@ public final class FetchdVerticle extends VerticleBase {
     FileStore files = new FileStore(vertx, config.dataDir(), config.fsyncBodies());
     store = config.store().equals("postgres")
         ? PgJobStore.create(vertx, config.pgUrl(), config.pgPoolSize(), config.pgSchema().isBlank() ? null : config.pgSchema())
+            .secrets(config.secretsKeyBytes() == null ? null : new SecretBox(config.secretsKeyBytes()))
         : new MemoryJobStore();
     client = vertx.createHttpClient(new HttpClientOptions()
             .setConnectTimeout(config.fetchConnectTimeoutMs())

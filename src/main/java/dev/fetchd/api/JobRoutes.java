@@ -75,7 +75,7 @@ final class JobRoutes {
       throw Problem.invalid("/", "the body is not a JSON object");
     }
     JobSpec spec = parser.parse(body);
-    return new Parsed(spec, hash ? JobSpecParser.hash(spec) : null);
+    return new Parsed(spec, hash ? parser.hash(spec) : null);
   }
 
   private void list(RoutingContext ctx) {

@@ -8,6 +8,9 @@ import dev.fetchd.job.CrawlOptions;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobType;
 import dev.fetchd.job.Limits;
+import dev.fetchd.job.RequestOptions;
+import dev.fetchd.store.SecretBox;
+import dev.fetchd.store.SpecJson;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -28,12 +31,21 @@ import java.util.TreeMap;
  * http or https, has a host; the URL count is within this service's limit) and names each field at fault.
  */
 final class JobSpecParser {
-  private static final Set<String> TOP_LEVEL = Set.of("type", "urls", "limits", "crawl", "priority", "labels");
+  private static final Set<String> TOP_LEVEL = Set.of("type", "urls", "limits", "crawl", "priority", "labels",
+      "request");
 
   private final FetchdConfig config;
+  /** Keys the digest of secret values in the request hash: the configured key, else one for this process. */
+  private final SecretBox digests;
 
   JobSpecParser(FetchdConfig config) {
     this.config = config;
+    byte[] key = config.secretsKeyBytes();
+    if (key == null) {
+      key = new byte[32];
+      new java.security.SecureRandom().nextBytes(key);
+    }
+    this.digests = new SecretBox(key);
   }
 
   JobSpec parse(JsonObject body) {
@@ -71,8 +83,28 @@ final class JobSpecParser {
     }
     int priority = (int) number(body.getValue("priority"), "/priority", 0, -1000, 1000, errors);
     Map<String, String> labels = labels(body.getValue("labels"), errors);
+    RequestOptions request = RequestOptionsParser.parse(body.getValue("request"), errors);
     errors.throwIfAny();
-    return new JobSpec(type, urls, limits, crawl, priority, labels);
+    if (request.hasSecrets() && config.store().equals("postgres") && config.secretsKeyBytes() == null) {
+      throw secretsKeyMissing(request);
+    }
+    return new JobSpec(type, urls, limits, crawl, priority, labels, request);
+  }
+
+  /** Secrets would have to be stored in clear: refused, naming each secret field, until a key is configured. */
+  private static Problem secretsKeyMissing(RequestOptions request) {
+    List<Problem.FieldError> fields = new ArrayList<>();
+    String why = "is secret, and this service keeps jobs in PostgreSQL without secrets.key (FETCHD_SECRETS_KEY)"
+        + " to encrypt it";
+    request.headers().keySet().stream().filter(request::isSecret)
+        .forEach(h -> fields.add(new Problem.FieldError("/request/headers/" + RequestOptionsParser.pointer(h), why)));
+    for (int i = 0; i < request.cookies().size(); i++) {
+      fields.add(new Problem.FieldError("/request/cookies/" + i + "/value", why));
+    }
+    return new Problem(422, "secrets-key-missing", "Secret request values cannot be stored",
+        "this service stores jobs in PostgreSQL and has no secrets.key (FETCHD_SECRETS_KEY, base64 of 32 bytes) to"
+            + " encrypt secret header and cookie values with; set one, or submit the job without secret values",
+        fields);
   }
 
   private List<String> urls(Object raw, Problem.Collector errors) {
@@ -261,10 +293,16 @@ final class JobSpecParser {
     return out;
   }
 
-  /** A digest of the accepted spec: the same body gives the same hash, whatever its key order. */
-  static String hash(JobSpec spec) {
+  /**
+   * A digest of the accepted spec: the same body gives the same hash, whatever its key order. Secret request
+   * values count through a keyed digest (the hash is stored; a plain hash of a short secret could be guessed).
+   */
+  String hash(JobSpec spec) {
     JsonObject canonical = JobViews.spec(spec).put("urls", new JsonArray(spec.urls()))
         .put("labels", new JsonObject(new TreeMap<>(spec.labels())));
+    if (spec.request().hasSecrets()) {
+      canonical.put("secrets", digests.digest(SpecJson.encode(spec, v -> v).getJsonObject("request").encode()));
+    }
     try {
       byte[] d = MessageDigest.getInstance("SHA-256").digest(canonical.encode().getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(d);

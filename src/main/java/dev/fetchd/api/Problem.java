@@ -98,6 +98,10 @@ public final class Problem extends RuntimeException {
       }
     }
 
+    int size() {
+      return errors.size();
+    }
+
     void throwIfAny() {
       if (!errors.isEmpty()) {
         throw invalid(errors);

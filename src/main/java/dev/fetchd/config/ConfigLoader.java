@@ -108,7 +108,7 @@ public final class ConfigLoader {
         (String) v.get("http.host"), (long) v.get("http.idleTimeoutMs"), (long) v.get("http.headerTimeoutMs"),
         (int) v.get("http.maxConnections"), (int) v.get("jobs.maxAttempts"), (long) v.get("crawl.parseMemoryBytes"),
         (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"),
-        (long) v.get("http.maxBodyBytesInFlight"));
+        (long) v.get("http.maxBodyBytesInFlight"), secretsKey((String) v.get("secrets.key")));
   }
 
   /**
@@ -124,6 +124,25 @@ public final class ConfigLoader {
           + " is below 1024 (0 derives it from jobs.maxUrls)");
     }
     return configured;
+  }
+
+  /** The key as given once it decodes to 32 bytes; the message never shows the value. */
+  private static String secretsKey(String base64) {
+    if (base64.isBlank()) {
+      return "";
+    }
+    byte[] key;
+    try {
+      key = java.util.Base64.getDecoder().decode(base64.strip());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("secrets.key (FETCHD_SECRETS_KEY): not valid base64; expected base64 of 32 random"
+          + " bytes (e.g. openssl rand -base64 32)");
+    }
+    if (key.length != 32) {
+      throw new ConfigException("secrets.key (FETCHD_SECRETS_KEY): decodes to " + key.length + " bytes; expected 32"
+          + " (e.g. openssl rand -base64 32)");
+    }
+    return base64.strip();
   }
 
   /** {@code auto}: /metrics is public only while the API itself is (no token configured). */

@@ -45,7 +45,8 @@ public record FetchdConfig(
     long crawlMaxParseBytes,
     int crawlParseThreads,
     long httpBodyTimeoutMs,
-    long httpMaxBodyBytesInFlight) {
+    long httpMaxBodyBytesInFlight,
+    String secretsKey) {
 
   private static final long GIB = 1L << 30;
   /** The largest request body the service can be told to read (bodies are held in memory). */
@@ -104,7 +105,9 @@ public record FetchdConfig(
       // time from a request's head to the last byte of its body
       Setting.longValue("http.bodyTimeoutMs", 60_000, 100, 3_600_000),
       // 0: a quarter of the heap, at least one http.maxBodyBytes
-      Setting.longValue("http.maxBodyBytesInFlight", 0, 0, 64 * GIB));
+      Setting.longValue("http.maxBodyBytesInFlight", 0, 0, 64 * GIB),
+      // base64 of 32 bytes: the AES-256 key of secret request values kept in PostgreSQL; empty: none
+      Setting.string("secrets.key", ""));
 
   /**
    * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where
@@ -120,7 +123,12 @@ public record FetchdConfig(
     return !apiTokens.isEmpty() || !adminTokens.isEmpty();
   }
 
-  /** Tokens stay out of logs and exception messages. */
+  /** The AES-256 key of secret request values at rest (validated at load), or null when none is set. */
+  public byte[] secretsKeyBytes() {
+    return secretsKey.isBlank() ? null : java.util.Base64.getDecoder().decode(secretsKey.strip());
+  }
+
+  /** Tokens and keys stay out of logs and exception messages. */
   @Override
   public String toString() {
     return "FetchdConfig[port=" + httpPort + ", dataDir=" + dataDir + ", store=" + store + ", tokens="

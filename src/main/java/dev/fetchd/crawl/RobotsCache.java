@@ -65,6 +65,15 @@ public final class RobotsCache {
     return u == null ? null : u.origin();
   }
 
+  /**
+   * The cache key of a URL for a product token (RFC 9309: the rules depend on it): {@code token origin}, e.g.
+   * {@code mybot https://example.com:443}; the plain origin when the token is null. Null for an unusable URL.
+   */
+  public static String keyOf(String url, String productToken) {
+    String origin = keyOf(url);
+    return origin == null || productToken == null ? origin : productToken + " " + origin;
+  }
+
   /** The rules for {@code key}, or null when absent or expired (an expired entry is removed). */
   public RobotsRules get(String key, long nowMs) {
     Entry e = entry(key, nowMs);

@@ -45,6 +45,11 @@ final class CrawlFrontier {
     this.scope = CrawlScope.of(options, seeds);
   }
 
+  /** Whether {@code url} is within the crawl's scope (host, domain or any; include/exclude aside). */
+  boolean inScope(dev.fetchd.crawl.NormalizedUrl url) {
+    return scope.inScope(url);
+  }
+
   /** Whether links of a page at {@code depth} are worth extracting at all. */
   boolean expands(Item page) {
     return page.kind() == ItemKind.PAGE && (page.depth() < options.maxDepth() || options.assets());

@@ -51,7 +51,8 @@ final class ItemTask {
       return;
     }
     stage = Stage.ROBOTS;
-    fetch.robots().rulesFor(item.url(), job.limits().perHostConcurrency(), job.limits().perHostDelayMs()).onComplete(ar -> {
+    fetch.robots().rulesFor(item.url(), job.limits().perHostConcurrency(), job.limits().perHostDelayMs(),
+        job.userAgent()).onComplete(ar -> {
       if (stage != Stage.ROBOTS) {
         return; // aborted while robots.txt was being fetched
       }
@@ -107,8 +108,9 @@ final class ItemTask {
     item.attemptStarted();
     attemptStartNanos = System.nanoTime();
     Limits limits = job.limits();
-    call = fetch.fetcher().fetch(FetchRequest.toFile(item.url(), job.storedName(item), limits.maxBytes(),
-        limits.requestTimeoutMs()));
+    FetchRequest request = FetchRequest.toFile(item.url(), job.storedName(item), limits.maxBytes(),
+        limits.requestTimeoutMs());
+    call = fetch.fetcher().fetch(job.headers() == null ? request : request.with(job.headers()));
     // a fetch refused before any I/O completes synchronously; finishing on a later turn keeps the stack flat
     // when thousands of such items are dispatched in one loop
     boolean[] inline = {true};

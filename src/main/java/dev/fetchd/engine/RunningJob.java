@@ -9,6 +9,7 @@ import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobState;
 import dev.fetchd.job.JobType;
+import dev.fetchd.fetch.JobHeaders;
 import dev.fetchd.files.FileStore;
 import dev.fetchd.job.Limits;
 import dev.fetchd.store.Lease;
@@ -61,6 +62,8 @@ final class RunningJob {
   private int failedSaves;
   /** True while many items change at once: they are saved together afterwards. */
   private boolean bulk;
+  /** The job's headers and cookies per hop (its cookie jar lives and dies with this run); null without any. */
+  private JobHeaders headers;
 
   RunningJob(JobEngine engine, Job job, Lease lease) {
     this.engine = engine;
@@ -92,6 +95,12 @@ final class RunningJob {
     if (job.type() == JobType.CRAWL) {
       frontier = new CrawlFrontier(job.id(), job.spec().crawl(), items, engine.config.jobsMaxUrls());
     }
+    // a crawl always keeps the cookies its responses set (a login page, then what is behind it); a download
+    // gets headers per hop only when it sets request options
+    if (frontier != null || !job.spec().request().isEmpty()) {
+      headers = new JobHeaders(job.spec().request(), frontier != null ? frontier::inScope
+          : JobOrigins.of(items)::contains);
+    }
     for (Item item : items) {
       if (item.state() == ItemState.QUEUED) {
         pending.add(item);
@@ -104,6 +113,13 @@ final class RunningJob {
       }
       pending.clear();
       checkDone();
+      return;
+    }
+    if (job.spec().request().unreadable()) {
+      // running with "***" in place of a token would send it: the job fails, saying why
+      end(JobState.FAILED, new JobError("secrets_unavailable", "the job's secret request values cannot be decrypted:"
+          + " secrets.key (FETCHD_SECRETS_KEY) is not set or is not the key they were stored with"),
+          new ItemError(ErrorCode.CANCELLED, "the job's secret request values cannot be decrypted"));
       return;
     }
     // the deadline is fixed when the job first starts and holds across a takeover by another replica
@@ -144,6 +160,16 @@ final class RunningJob {
 
   boolean finished() {
     return finished;
+  }
+
+  /** The job's headers and cookies for its fetches, or null when it sets none. */
+  JobHeaders headers() {
+    return headers;
+  }
+
+  /** The job's own User-Agent, or null for the service's. */
+  String userAgent() {
+    return job.spec().request().userAgent();
   }
 
   /** Whether this job's fetches must ask robots.txt first. */

@@ -75,6 +75,8 @@ public final class FetchCall {
   private String url;
   private Integer status;
   private String contentType;
+  /** A redirect left the first origin: credentials stay behind from then on. */
+  private boolean crossedOrigin;
 
   // the body being read
   private HttpClientResponse body;
@@ -157,6 +159,9 @@ public final class FetchCall {
           .putHeader("User-Agent", f.userAgent)
           .putHeader("Accept", "*/*")
           .putHeader("Accept-Encoding", "identity");
+      if (req.headers() != null) {
+        req.headers().apply(target, crossedOrigin, options.getHeaders());
+      }
       if (v.address() != null) {
         // connect to the address that was checked, not to a second lookup of the name
         options.setServer(SocketAddress.inetSocketAddress(port, v.address().getHostAddress()));
@@ -229,6 +234,9 @@ public final class FetchCall {
     }
     status = response.statusCode();
     contentType = response.getHeader("Content-Type");
+    if (req.headers() != null && response.headers().contains("Set-Cookie")) {
+      req.headers().received(NormalizedUrl.parse(url), response.headers().getAll("Set-Cookie"));
+    }
     int code = response.statusCode();
     String location = response.getHeader("Location");
     if (code >= 300 && code < 400 && location != null && code != 304) {
@@ -408,6 +416,7 @@ public final class FetchCall {
       finish(FetchResult.failure(ErrorCode.HTTP_STATUS, "redirect from https to http refused: " + target, false));
       return;
     }
+    crossedOrigin |= !next.origin().equals(base.origin());
     drainThen(response, () -> {
       current = null;
       closeFresh();

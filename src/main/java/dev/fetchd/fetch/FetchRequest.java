@@ -8,8 +8,20 @@ package dev.fetchd.fetch;
  * @param inMemory  keep the body in memory instead of storing it: its first {@code maxBytes} are the answer, and a
  *                  longer body is cut there rather than refused (robots.txt: RFC 9309 section 2.5 asks crawlers to
  *                  parse at least the first 500 KiB of a larger file)
+ * @param headers   the job's headers and cookies per hop, or null
  */
-public record FetchRequest(String url, String storedName, long maxBytes, long timeoutMs, boolean inMemory) {
+public record FetchRequest(String url, String storedName, long maxBytes, long timeoutMs, boolean inMemory,
+                           HopHeaders headers) {
+
+  /** Without headers of a job: fetchd's own User-Agent only. */
+  public FetchRequest(String url, String storedName, long maxBytes, long timeoutMs, boolean inMemory) {
+    this(url, storedName, maxBytes, timeoutMs, inMemory, null);
+  }
+
+  /** The same request with a job's headers (its User-Agent, headers and cookies), decided per hop. */
+  public FetchRequest with(HopHeaders headers) {
+    return new FetchRequest(url, storedName, maxBytes, timeoutMs, inMemory, headers);
+  }
 
   /** An item's body, streamed to its file. */
   public static FetchRequest toFile(String url, String storedName, long maxBytes, long timeoutMs) {

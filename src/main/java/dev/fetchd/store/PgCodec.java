@@ -43,8 +43,17 @@ final class PgCodec {
 
   // ---- jobs ------------------------------------------------------------------------------------------
 
-  static JsonObject specJson(JobSpec spec) {
-    return (JsonObject) safeJson(SpecJson.encode(spec));
+  /**
+   * The spec as stored: secret request values sealed with {@code secrets} for this job. Without a key such a
+   * spec is refused (the API refuses those jobs first): a secret is never written in clear.
+   */
+  static JsonObject specJson(JobSpec spec, String jobId, SecretBox secrets) {
+    return (JsonObject) safeJson(SpecJson.encode(spec, value -> {
+      if (secrets == null) {
+        throw new IllegalStateException("a job with secret request values needs secrets.key (FETCHD_SECRETS_KEY)");
+      }
+      return secrets.seal(value, jobId);
+    }));
   }
 
   static JsonObject labelsJson(Map<String, String> labels) {
@@ -88,13 +97,19 @@ final class PgCodec {
    * The spec read back. Its URL list has the right size but every entry is {@link PgJobStore#URL_NOT_LOADED}:
    * the URLs are the items, and a job of 50,000 URLs must not load them on every read.
    */
-  static JobSpec spec(JsonObject j) {
-    return SpecJson.decode(j, PgJobStore.URL_NOT_LOADED);
+  static JobSpec spec(JsonObject j, String jobId, SecretBox secrets) {
+    return SpecJson.decode(j, PgJobStore.URL_NOT_LOADED, sealed -> {
+      if (secrets == null) {
+        throw new IllegalArgumentException("no key");
+      }
+      return secrets.open(sealed, jobId);
+    });
   }
 
 
-  static Job job(Row r) {
-    Job job = new Job(r.getString("id"), spec(r.getJsonObject("spec")), instant(r.getOffsetDateTime("created_at")),
+  static Job job(Row r, SecretBox secrets) {
+    String id = r.getString("id");
+    Job job = new Job(id, spec(r.getJsonObject("spec"), id, secrets), instant(r.getOffsetDateTime("created_at")),
         r.getString("idempotency_key"), r.getString("request_hash"), r.getString("owner"));
     String code = r.getString("error_code");
     job.restore(JobState.fromWire(r.getString("state")), instant(r.getOffsetDateTime("started_at")),
@@ -134,7 +149,7 @@ final class PgCodec {
   }
 
   /** Parameters $1.. of an insert into fetchd_jobs, in the order of {@link PgJobStore}'s INSERT. */
-  static Tuple insertJob(Job job) {
+  static Tuple insertJob(Job job, SecretBox secrets) {
     var p = job.progress();
     JobError e = job.error();
     return Tuple.tuple()
@@ -143,7 +158,7 @@ final class PgCodec {
         .addString(job.state().wire())
         .addInteger(job.spec().priority())
         .addValue(labelsJson(job.spec().labels()))
-        .addValue(specJson(job.spec()))
+        .addValue(specJson(job.spec(), job.id(), secrets))
         .addOffsetDateTime(odt(job.createdAt()))
         .addOffsetDateTime(odt(job.startedAt()))
         .addOffsetDateTime(odt(job.finishedAt()))

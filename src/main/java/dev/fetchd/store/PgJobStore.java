@@ -147,6 +147,8 @@ public final class PgJobStore implements JobDriver {
   private final Map<String, Future<?>> tails = new ConcurrentHashMap<>();
   private final PgNotifier notifier;
   private final HostPermits hostPermits;
+  /** Seals secret request values at rest; null when no key is configured (such jobs are refused). */
+  private volatile SecretBox secrets;
 
   private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
     this.vertx = vertx;
@@ -188,6 +190,16 @@ public final class PgJobStore implements JobDriver {
       options.addProperty("search_path", schema);
     }
     return new PgJobStore(vertx, options, poolSize, schema);
+  }
+
+  /** Uses {@code secrets} (null: none) to seal and open secret request values; call before the store is used. */
+  public PgJobStore secrets(SecretBox secrets) {
+    this.secrets = secrets;
+    return this;
+  }
+
+  private Job job(Row r) {
+    return PgCodec.job(r, secrets);
   }
 
   /** This store's one listener for its channels (its own connection); see {@link PgNotifier}. */
@@ -232,7 +244,7 @@ public final class PgJobStore implements JobDriver {
 
   @Override
   public Future<Void> insert(Job job, List<Item> items) {
-    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job))
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job, secrets))
             .compose(v -> writeItems(conn, INSERT_ITEMS, items))
             .compose(v -> job.state() == JobState.QUEUED ? notify(conn, channels.jobs(), "") : Future.succeededFuture()))
         .recover(PgJobStore::duplicate)
@@ -255,7 +267,7 @@ public final class PgJobStore implements JobDriver {
                 return Future.succeededFuture(false);
               }
               List<Future<?>> writes = new ArrayList<>();
-              writes.add(conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job)));
+              writes.add(conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job, secrets)));
               tuples.forEach(t -> writes.add(conn.preparedQuery(INSERT_ITEMS).execute(t)));
               return Future.all(writes)
                   .compose(v -> notify(conn, channels.jobs(), ""))
@@ -276,12 +288,12 @@ public final class PgJobStore implements JobDriver {
   @Override
   public Future<Job> findByIdempotencyKey(String key) {
     return one("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs WHERE idempotency_key = $1", Tuple.of(PgCodec.safe(key)),
-        PgCodec::job);
+        this::job);
   }
 
   @Override
   public Future<Job> get(String id) {
-    return one("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs WHERE id = $1", Tuple.of(id), PgCodec::job);
+    return one("SELECT " + PgCodec.JOB_COLUMNS + " FROM fetchd_jobs WHERE id = $1", Tuple.of(id), this::job);
   }
 
   @Override
@@ -303,7 +315,7 @@ public final class PgJobStore implements JobDriver {
             if (out.size() == limit) {
               return new Page<>(out, Cursors.encode("jobs", last));
             }
-            out.add(PgCodec.job(r));
+            out.add(job(r));
             last = r.getLong("seq");
           }
           return new Page<>(out, null);
@@ -415,7 +427,7 @@ public final class PgJobStore implements JobDriver {
       sorted.sort(Comparator.comparingInt((Row r) -> -r.getInteger("priority")).thenComparingLong(r -> r.getLong("seq")));
       List<Claimed> out = new ArrayList<>(sorted.size());
       for (Row r : sorted) {
-        Job job = PgCodec.job(r);
+        Job job = job(r);
         out.add(new Claimed(job, new Lease(job.id(), replica, r.getInteger("attempt")),
             PgCodec.instant(r.getOffsetDateTime("lease_until")), PgCodec.instant(r.getOffsetDateTime("deadline_at"))));
       }

@@ -76,4 +76,16 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(broken, Map.of())).hasMessageContaining("broken.yaml");
     assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.yaml"), Map.of())).hasMessageContaining("missing.yaml");
   }
+
+  @Test
+  void theSecretsKeyIsBase64Of32BytesAndABadOneIsNamedButNotShown() {
+    String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+    assertThat(ConfigLoader.load(null, Map.of("FETCHD_SECRETS_KEY", key)).secretsKeyBytes()).hasSize(32);
+    assertThat(ConfigLoader.load(null, Map.of()).secretsKeyBytes()).isNull();
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FETCHD_SECRETS_KEY", "c2hvcnQta2V5")))
+        .hasMessageContaining("FETCHD_SECRETS_KEY").hasMessageContaining("32").hasMessageNotContaining("c2hvcnQta2V5");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FETCHD_SECRETS_KEY", "not base64!")))
+        .hasMessageContaining("FETCHD_SECRETS_KEY").hasMessageNotContaining("not base64!");
+    assertThat(ConfigLoader.load(null, Map.of("FETCHD_SECRETS_KEY", key)).toString()).doesNotContain(key);
+  }
 }

@@ -19,9 +19,11 @@ final class FetchdInterface {
 
   /**
    * Secret settings, which belong in a Kubernetes Secret rather than a ConfigMap. The token variables are
-   * named in DESIGN.md (API tokens, a later issue); the PostgreSQL URL usually carries a password.
+   * named in DESIGN.md (API tokens, a later issue); the PostgreSQL URL usually carries a password; the secrets
+   * key encrypts secret request values at rest.
    */
-  static final Set<String> SECRET_ENV = Set.of("FETCHD_API_TOKENS", "FETCHD_ADMIN_TOKENS", "FETCHD_PG_URL");
+  static final Set<String> SECRET_ENV = Set.of("FETCHD_API_TOKENS", "FETCHD_ADMIN_TOKENS", "FETCHD_PG_URL",
+      "FETCHD_SECRETS_KEY");
 
   /** Every FETCHD_* variable fetchd reads. */
   static final Set<String> ALL_ENV = union(CONFIG_ENV, SECRET_ENV);

@@ -67,7 +67,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * /loop/{name}                            302 to itself (same path and query)
  * /redirect-abs?to=URL                    302 to the absolute URL given
  * /endless                                chunked zeros forever, with back pressure, until the client leaves
- * paths registered with {@link #html} / {@link #page}   served as registered (checked before everything else)
+ * paths registered with {@link #route}    answered by the test's own handler (checked before everything else)
+ * paths registered with {@link #html} / {@link #page}   served as registered (checked before the built-in ones)
  * anything else                           404
  * </pre>
  *
@@ -98,6 +99,12 @@ public final class TargetServer implements AutoCloseable {
   private final ConcurrentHashMap<String, AtomicInteger> flaky = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Page> pages = new ConcurrentHashMap<>();
   private final AtomicReference<Map<String, String>> lastHeaders = new AtomicReference<>(Map.of());
+  private final ConcurrentHashMap<String, io.vertx.core.Handler<HttpServerRequest>> routes = new ConcurrentHashMap<>();
+  /** Headers of the last {@value #MAX_LOG} requests, oldest first (guarded by lock). */
+  private final ArrayDeque<Received> received = new ArrayDeque<>();
+
+  /** The head of one request as it arrived: its path (no query) and headers (names case-insensitive). */
+  public record Received(String path, Map<String, String> headers) {}
 
   // guarded by lock: in-flight set, arrival/departure event log, watched prefixes, request log
   private final Object lock = new Object();
@@ -282,6 +289,32 @@ public final class TargetServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The headers of every request for this exact path (no query) among the last {@value #MAX_LOG}, oldest first;
+   * names are case-insensitive. Forgotten by {@link #resetCounters()}.
+   */
+  public List<Map<String, String>> requestHeaders(String path) {
+    synchronized (lock) {
+      return received.stream().filter(r -> r.path().equals(path)).map(Received::headers).toList();
+    }
+  }
+
+  /** The heads of the last {@value #MAX_LOG} requests, oldest first. */
+  public List<Received> received() {
+    synchronized (lock) {
+      return new ArrayList<>(received);
+    }
+  }
+
+  /**
+   * Answers requests for exactly {@code path} (query ignored) with the test's own handler, which must end the
+   * response; checked before pages and built-in endpoints. Runs on the target's event loop. Replaces earlier.
+   */
+  public TargetServer route(String path, io.vertx.core.Handler<HttpServerRequest> handler) {
+    routes.put(path, handler);
+    return this;
+  }
+
   /** A header of the most recent request (case-insensitive name), e.g. "User-Agent"; null when absent. */
   public String lastHeader(String name) {
     return lastHeaders.get().get(name);
@@ -297,6 +330,7 @@ public final class TargetServer implements AutoCloseable {
       perPath.clear();
       flaky.clear();
       log.clear();
+      received.clear();
       maxInFlight.set(inFlight.get());
       events.clear();
       eventsOverflowed = false;
@@ -491,6 +525,10 @@ public final class TargetServer implements AutoCloseable {
       while (log.size() > MAX_LOG) {
         log.removeFirst();
       }
+      received.addLast(new Received(path, Collections.unmodifiableMap(hdrs)));
+      while (received.size() > MAX_LOG) {
+        received.removeFirst();
+      }
     }
     ex.resp.endHandler(v -> ex.finish());
     ex.resp.closeHandler(v -> ex.finish());
@@ -530,6 +568,11 @@ public final class TargetServer implements AutoCloseable {
   }
 
   private void dispatch(Exchange ex, String path, Map<String, String> params) {
+    io.vertx.core.Handler<HttpServerRequest> route = routes.get(path);
+    if (route != null) {
+      route.handle(ex.req);
+      return;
+    }
     Page page = pages.get(path);
     if (page != null) {
       ex.resp.setStatusCode(page.status).putHeader(HttpHeaders.CONTENT_TYPE, page.contentType)
