@@ -13,8 +13,8 @@ const ITEMS_PER_PAGE = 100;
 const ANNOUNCE_MS = 5000;
 
 export function renderJob(main, id, params, signal) {
-  const title = el('h1', {}, 'Job ', el('code', {}, id));
   const badge = el('span.state-slot', { id: 'job-state' });
+  const title = el('h1', {}, 'Job ', el('code', {}, id), ' ', badge);
   const cancelButton = el('button.danger', { type: 'button', id: 'cancel-job', hidden: true }, 'Cancel job');
   const errorBox = el('div.alert', { id: 'job-error', role: 'alert', hidden: true });
   const bar = new ProgressBar({ large: true, label: 'Job progress' });
@@ -27,7 +27,7 @@ export function renderJob(main, id, params, signal) {
 
   main.append(
     el('p.crumbs', {}, el('a', { href: '#/jobs' }, '← All jobs')),
-    el('div.view-head', {}, title, badge, cancelButton),
+    el('div.view-head', {}, title, cancelButton),
     status, errorBox,
     el('section.card', { 'aria-labelledby': 'h-progress' }, el('h2', { id: 'h-progress' }, 'Progress'), bar.root, summary, kinds),
     el('div.columns', {},
@@ -141,12 +141,12 @@ function showKinds(box, p) {
     return;
   }
   const cols = ['total', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
-  box.replaceChildren(el('table.kinds-table', {},
+  box.replaceChildren(el('div.scroll-x', {}, el('table.kinds-table', {},
     el('caption', {}, 'By kind'),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Kind'), cols.map((c) => el('th', { scope: 'col' }, c)))),
     el('tbody', {}, [['pages', p.pages], ['assets', p.assets]].filter(([, k]) => k).map(([name, k]) =>
       el('tr', {}, el('th', { scope: 'row' }, name), cols.map((c) => el('td', {}, number(k[c])))))),
-  ), p.notParsed ? el('p.hint', {}, `${number(p.notParsed)} pages stored but not parsed for links.`) : '');
+  )), p.notParsed ? el('p.hint', {}, `${number(p.notParsed)} pages stored but not parsed for links.`) : '');
 }
 
 function fact(name, value) {

@@ -186,6 +186,8 @@ export function renderSubmit(main, signal) {
         target.error.hidden = false;
         target.error.append(el('span', {}, text));
         target.input.setAttribute('aria-invalid', 'true');
+        // a field in the folded limits must be seen to be fixed
+        target.input.closest('details')?.setAttribute('open', '');
         list.append(el('li', {}, el('a', { href: `#${target.input.id}`, onclick: (ev) => {
           ev.preventDefault();
           target.input.focus();

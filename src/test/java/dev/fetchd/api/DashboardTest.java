@@ -277,6 +277,23 @@ class DashboardTest {
     ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("window.scrollTo(0, 0)");
     Files.write(SHOTS.resolve("job.png"), ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
+
+    // on a phone both views fit the width: tables turn into stacked cards, nothing scrolls sideways
+    browser.manage().window().setSize(new org.openqa.selenium.Dimension(400, 860));
+    for (String view : List.of("#/jobs", "#/jobs/" + crawlId, "#/submit")) {
+      open(fetchd, view);
+      waiting().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("main h1")));
+      waiting().until(d -> !d.findElements(By.cssSelector("tr[data-job], tr[data-index], form")).isEmpty());
+      Object overflow = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+          "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+      Object widest = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+          "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('main *')]"
+          + ".filter(e => e.getBoundingClientRect().right > w + 1).slice(-3).map(e => e.tagName + '.' + e.className).join(' ')");
+      assertThat(((Number) overflow).intValue()).as("sideways overflow of %s at phone width: %s", view, widest)
+          .isLessThanOrEqualTo(0);
+    }
+    Files.write(SHOTS.resolve("phone-submit.png"), ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
     fetchd.delete("/jobs/" + slow);
     assertThat(Files.size(SHOTS.resolve("jobs.png"))).isPositive();
   }
