@@ -212,10 +212,14 @@ class ItemsTable {
   }
 
   async load() {
+    const seq = (this.latest = (this.latest || 0) + 1);
     this.table.setAttribute('aria-busy', 'true');
     try {
       const res = await jobsApi.items(this.id,
         { state: this.state, cursor: this.cursors[this.page], limit: ITEMS_PER_PAGE }, this.signal);
+      if (seq !== this.latest) {
+        return; // a newer request (filter, page, refresh) answers instead
+      }
       this.next = res.next;
       this.cursors[this.page + 1] = res.next;
       this.rows.clear();
@@ -225,11 +229,13 @@ class ItemsTable {
       this.pageLabel.textContent = `Page ${this.page + 1}`;
       this.status.textContent = res.items.length === 0 ? `No ${this.state ? `${this.state} ` : ''}items yet.` : '';
     } catch (e) {
-      if (!this.signal.aborted) {
+      if (!this.signal.aborted && seq === this.latest) {
         this.status.textContent = `Could not list items: ${e.message}`;
       }
     } finally {
-      this.table.setAttribute('aria-busy', 'false');
+      if (seq === this.latest) {
+        this.table.setAttribute('aria-busy', 'false');
+      }
     }
   }
 

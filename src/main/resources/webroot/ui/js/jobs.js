@@ -52,16 +52,16 @@ export function renderJobs(main, params, signal) {
   older.addEventListener('click', () => { page++; load(); });
 
   let timer = null;
-  let loading = false;
+  let latest = 0; // only the answer to the latest request is shown (a refresh may cross a click)
   const load = async () => {
-    if (loading) {
-      return;
-    }
-    loading = true;
+    const seq = ++latest;
     clearTimeout(timer);
     table.setAttribute('aria-busy', 'true');
     try {
       const res = await jobsApi.list({ state, cursor: cursors[page], limit }, signal);
+      if (seq !== latest) {
+        return;
+      }
       cursors[page + 1] = res.next;
       show(res.jobs);
       newer.disabled = page === 0;
@@ -71,16 +71,17 @@ export function renderJobs(main, params, signal) {
         ? (state ? `No ${state.replace('_', ' ')} jobs.` : 'No jobs yet.') : '';
       status.classList.remove('error');
     } catch (e) {
-      if (signal.aborted) {
+      if (signal.aborted || seq !== latest) {
         return;
       }
       status.textContent = e instanceof ApiError ? `Could not list jobs: ${e.message}` : 'Could not reach fetchd.';
       status.classList.add('error');
     } finally {
-      loading = false;
-      table.setAttribute('aria-busy', 'false');
+      if (seq === latest) {
+        table.setAttribute('aria-busy', 'false');
+      }
     }
-    if (!signal.aborted) {
+    if (!signal.aborted && seq === latest) {
       const moving = [...rows.values()].some((r) => !TERMINAL.has(r.job.state));
       if (moving || page === 0) {
         // a hidden tab asks nothing until it is shown again
