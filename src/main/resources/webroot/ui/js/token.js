@@ -22,7 +22,6 @@ export function askToken(reason) {
     return pending;
   }
   const dialog = document.getElementById('token-dialog');
-  const form = document.getElementById('token-form');
   const input = document.getElementById('token-input');
   document.getElementById('token-reason').textContent = reason || 'This fetchd needs a token to show its jobs.';
   input.value = '';
@@ -42,7 +41,6 @@ export function askToken(reason) {
     };
     dialog.addEventListener('close', done);
   });
-  form.onsubmit = null;
   if (!dialog.open) {
     dialog.showModal();
   }
