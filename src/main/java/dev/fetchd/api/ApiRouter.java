@@ -62,6 +62,7 @@ public final class ApiRouter {
           builder.getRoute("getOpenApi").addHandler(ctx -> ctx.response()
               .putHeader("Content-Type", "application/yaml").end(yaml));
           Router router = builder.createRouter();
+          DashboardRoutes.mount(router);
           Counter invalid = FetchdMetrics.rejectedCounter(registry, "invalid");
           router.route().failureHandler(ctx -> failure(ctx, invalid));
           // what the failure handler does not catch (a failure while matching routes) still ends as a problem

@@ -9,8 +9,8 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Bearer-token authentication. With tokens configured, every endpoint but the health checks (and
- * {@code /metrics} when it is public) needs {@code Authorization: Bearer <token>}. Tokens are compared as
+ * Bearer-token authentication. With tokens configured, every endpoint but the health checks, the dashboard's
+ * static files (and {@code /metrics} when it is public) needs {@code Authorization: Bearer <token>}. Tokens are compared as
  * SHA-256 digests with {@link MessageDigest#isEqual}, against every configured token without stopping at
  * the first match, so the time taken says nothing about how close a guess was. A caller is known by a
  * fingerprint of its token (never the token itself), which jobs record as their owner.
@@ -57,7 +57,9 @@ final class TokenAuth implements Handler<RoutingContext> {
     // the path the router matches on (dot segments and %2e resolved), compared exactly: "/health/../jobs"
     // must not pass as a health check
     String path = ctx.normalizedPath();
-    if (path.equals("/health/live") || path.equals("/health/ready") || (metricsPublic && path.equals("/metrics"))) {
+    // the dashboard's static files hold no data: the page must load to ask for a token
+    if (path.equals("/health/live") || path.equals("/health/ready") || (metricsPublic && path.equals("/metrics"))
+        || DashboardRoutes.isDashboardPath(path)) {
       ctx.put(CALLER, Caller.NOBODY);
       ctx.next();
       return;

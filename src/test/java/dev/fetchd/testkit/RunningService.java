@@ -93,6 +93,7 @@ public final class RunningService implements AutoCloseable {
       s.post("/jobs", "{\"type\":\"download\",\"urls\":[\"ftp://x\"]}");
       s.get("/jobs?limit=1");
       s.get("/metrics");
+      s.get("/ui/"); // the dashboard's static files: the first file sent loads the sendfile path
       if (!blocked.isEmpty()) {
         System.err.println("note: event loop slow during start-up and warm-up (not counted): " + blocked.size());
       }

@@ -1,0 +1,302 @@
+package dev.fetchd.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fetchd.testkit.RunningService;
+import dev.fetchd.testkit.TargetServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The dashboard in a real browser (Debian's headless Chromium through its chromedriver, both given by path so
+ * Selenium never downloads anything) against a real fetchd and a real target. Skipped where Chromium is not
+ * installed. Every wait is an explicit wait on what the page shows.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DashboardTest {
+  static final File CHROMIUM = new File("/usr/bin/chromium");
+  static final File CHROMEDRIVER = new File("/usr/bin/chromedriver");
+  static final Duration WAIT = Duration.ofSeconds(30);
+  /** Where the run leaves its screenshots (docs/ holds the committed copies). */
+  static final Path SHOTS = Path.of("target", "dashboard-screenshots");
+  static final String TOKEN = "dashboard-token-0123456789";
+
+  private ChromeDriverService service;
+  private WebDriver browser;
+  private TargetServer target;
+  private RunningService fetchd;
+
+  @BeforeAll
+  void startBrowser() throws java.io.IOException {
+    Assumptions.assumeTrue(CHROMIUM.canExecute() && CHROMEDRIVER.canExecute(),
+        "dashboard browser tests need Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)");
+    service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER).usingAnyFreePort().build();
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(nicedChromium());
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--window-size=1280,900",
+        // no animated bar widths: less rendering work beside the service under test
+        "--force-prefers-reduced-motion");
+    browser = new ChromeDriver(service, options);
+    target = TargetServer.start();
+    fetchd = RunningService.start();
+  }
+
+  /**
+   * Chromium behind a script that lowers its CPU priority: on a small machine the browser's rendering
+   * would otherwise starve fetchd's event loop, and the blocked-thread check would report the browser.
+   */
+  private static File nicedChromium() throws java.io.IOException {
+    Path script = Files.createTempFile("chromium-niced", ".sh");
+    Files.writeString(script, "#!/bin/sh\nexec nice -n 15 " + CHROMIUM.getPath() + " \"$@\"\n");
+    script.toFile().setExecutable(true);
+    script.toFile().deleteOnExit();
+    return script.toFile();
+  }
+
+  @AfterAll
+  void stopBrowser() {
+    try {
+      if (browser != null) {
+        browser.quit();
+      }
+      if (service != null) {
+        service.stop();
+      }
+    } finally {
+      if (fetchd != null) {
+        fetchd.close();
+      }
+      if (target != null) {
+        target.close();
+      }
+    }
+  }
+
+  private WebDriverWait waiting() {
+    // rows and badges are redrawn as events arrive: an element found a moment ago may be gone
+    return (WebDriverWait) new WebDriverWait(browser, WAIT).ignoring(StaleElementReferenceException.class);
+  }
+
+  private void open(RunningService service, String hash) {
+    browser.get(service.baseUrl() + "/ui/" + hash);
+  }
+
+  private String badge() {
+    return browser.findElement(By.cssSelector("#job-state .badge")).getText();
+  }
+
+  /** A small site: an index linking to slow pages and to a page that answers 404. */
+  private String site(String prefix) {
+    StringBuilder index = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      index.append("<a href='").append(prefix).append("/p").append(i).append("?delay=150'>p").append(i).append("</a> ");
+      target.html(prefix + "/p" + i, "<p>page " + i + "</p>");
+    }
+    index.append("<a href='/status/404'>gone</a>");
+    target.html(prefix + "/index", index.toString());
+    return target.url(prefix + "/index");
+  }
+
+  @Test
+  void aCrawlSubmittedThroughTheFormReaches100PercentAndShowsItsFailedItem() {
+    String seed = site("/crawl");
+    open(fetchd, "#/submit");
+    waiting().until(ExpectedConditions.elementToBeClickable(By.id("type-crawl"))).click();
+    browser.findElement(By.id("urls")).sendKeys(seed);
+    browser.findElement(By.id("crawl-maxDepth")).sendKeys("1");
+    browser.findElement(By.id("submit-job")).click();
+
+    // the form leads to the job, which the event stream moves to its end
+    waiting().until(ExpectedConditions.urlMatches("#/jobs/.+"));
+    waiting().until(d -> d.findElement(By.cssSelector("#job-state .badge")).getText().matches("queued|running|completed"));
+    WebElement bar = browser.findElement(By.cssSelector(".progress.large .bar"));
+    waiting().until(d -> "100".equals(bar.getAttribute("data-percent")));
+    waiting().until(d -> badge().equals("completed"));
+    assertThat(bar.getAttribute("aria-valuenow")).isEqualTo(bar.getAttribute("aria-valuemax")).isEqualTo("8");
+    assertThat(browser.findElement(By.cssSelector(".progress.large .bar-text")).getText()).contains("100%", "8 / 8", "1 failed");
+    assertThat(browser.findElement(By.id("spec")).getText()).contains("crawl.maxDepth", "crawl");
+
+    // the failed item, found with the state filter, opens to its error
+    new Select(browser.findElement(By.id("item-filter"))).selectByValue("failed");
+    WebElement summary = waiting().until(ExpectedConditions.elementToBeClickable(
+        By.cssSelector("tr[data-state='failed'] details.item-error summary")));
+    assertThat(browser.findElements(By.cssSelector("table.items tbody tr"))).hasSize(1);
+    assertThat(summary.getText()).isEqualTo("http_status");
+    WebElement message = browser.findElement(By.cssSelector("tr[data-state='failed'] details.item-error p"));
+    assertThat(message.isDisplayed()).isFalse();
+    summary.click();
+    waiting().until(ExpectedConditions.visibilityOf(message));
+    assertThat(message.getText()).contains("404");
+    // succeeded items link to their stored body
+    new Select(browser.findElement(By.id("item-filter"))).selectByValue("succeeded");
+    waiting().until(d -> d.findElements(By.cssSelector("table.items tbody tr")).size() == 7);
+    assertThat(browser.findElement(By.cssSelector("a.body-link")).getAttribute("href")).contains("/items/0/content");
+  }
+
+  @Test
+  void cancellingASlowJobShowsCancelledInTheListAndTheJob() {
+    String id = fetchd.submitDownload(List.of(target.url("/drip/slow?bytes=1000&intervalMs=200")), null).getString("id");
+    open(fetchd, "#/jobs");
+    // the list shows the job live
+    By row = By.cssSelector("tr[data-job='" + id + "']");
+    waiting().until(d -> d.findElement(row).findElement(By.cssSelector(".badge")).getText().equals("running"));
+    browser.findElement(row).findElement(By.cssSelector("a.job-link")).click();
+
+    waiting().until(d -> badge().equals("running"));
+    browser.findElement(By.id("cancel-job")).click();
+    WebElement dialog = browser.findElement(By.id("confirm-dialog"));
+    waiting().until(ExpectedConditions.visibilityOf(dialog));
+    // keeping it changes nothing
+    browser.findElement(By.id("confirm-no")).click();
+    waiting().until(ExpectedConditions.invisibilityOf(dialog));
+    assertThat(badge()).isEqualTo("running");
+    browser.findElement(By.id("cancel-job")).click();
+    waiting().until(ExpectedConditions.elementToBeClickable(By.id("confirm-yes"))).click();
+    waiting().until(d -> badge().equals("cancelled"));
+    assertThat(browser.findElement(By.id("cancel-job")).isDisplayed()).isFalse();
+    assertThat(fetchd.get("/jobs/" + id).json().getString("state")).isEqualTo("cancelled");
+
+    browser.findElement(By.linkText("← All jobs")).click();
+    waiting().until(d -> d.findElement(row).findElement(By.cssSelector(".badge")).getText().equals("cancelled"));
+  }
+
+  @Test
+  void aRefusedSubmissionShowsEachMessageNextToItsField() {
+    open(fetchd, "#/submit");
+    WebElement urls = waiting().until(ExpectedConditions.elementToBeClickable(By.id("urls")));
+    urls.sendKeys(target.url("/bytes/ok") + "\n\nftp://example.com/file");
+    browser.findElement(By.id("submit-job")).click();
+    // /urls/1 is the third line of the text area (blank lines are skipped)
+    WebElement urlsError = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("urls-error")));
+    assertThat(urlsError.getText()).contains("line 3").containsIgnoringCase("scheme");
+    assertThat(urls.getAttribute("aria-invalid")).isEqualTo("true");
+    assertThat(browser.findElement(By.id("error-summary")).getText()).contains("/urls/1");
+
+    urls.clear();
+    urls.sendKeys(target.url("/bytes/ok"));
+    browser.findElement(By.cssSelector("details.limits summary")).click();
+    browser.findElement(By.id("limits-concurrency")).sendKeys("0");
+    browser.findElement(By.id("submit-job")).click();
+    WebElement concurrencyError = waiting().until(
+        ExpectedConditions.visibilityOfElementLocated(By.id("limits-concurrency-error")));
+    assertThat(concurrencyError.getText()).isNotBlank();
+    assertThat(browser.findElement(By.id("urls-error")).isDisplayed()).as("the fixed field's error is gone").isFalse();
+    assertThat(browser.findElement(By.id("limits-concurrency")).getAttribute("aria-describedby"))
+        .contains("limits-concurrency-error");
+    assertThat(fetchd.get("/jobs").json().getJsonArray("jobs").stream()
+        .map(j -> ((JsonObject) j).getJsonObject("spec").getInteger("urlCount")).toList())
+        .as("nothing was submitted").doesNotContainNull();
+  }
+
+  @Test
+  void withTokensNothingShowsUntilTheTokenIsGiven() {
+    try (RunningService guarded = RunningService.start(Map.of("apiTokens", TOKEN))) {
+      String body = new JsonObject().put("type", "download")
+          .put("urls", new JsonArray().add(target.url("/bytes/secret?size=10"))).put("labels", new JsonObject().put("who", "alice")).encode();
+      String id = guarded.post("/jobs", body, "Authorization", "Bearer " + TOKEN).json().getString("id");
+
+      open(guarded, "#/jobs");
+      WebElement dialog = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("token-dialog")));
+      assertThat(browser.findElements(By.cssSelector("tr[data-job]"))).isEmpty();
+      assertThat(browser.getPageSource()).doesNotContain(id).doesNotContain("alice");
+
+      browser.findElement(By.id("token-input")).sendKeys("not-the-token");
+      browser.findElement(By.id("token-save")).click();
+      waiting().until(d -> d.findElement(By.id("token-reason")).getText().contains("not valid"));
+      assertThat(dialog.isDisplayed()).isTrue();
+      assertThat(browser.getPageSource()).doesNotContain(id);
+
+      WebElement input = browser.findElement(By.id("token-input"));
+      input.clear();
+      input.sendKeys(TOKEN);
+      browser.findElement(By.id("token-save")).click();
+      waiting().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("tr[data-job='" + id + "']")));
+      assertThat(browser.findElement(By.cssSelector("tr[data-job='" + id + "']")).getText()).contains("who=alice");
+
+      // the job view and its event stream work with the header too
+      browser.findElement(By.cssSelector("tr[data-job='" + id + "'] a.job-link")).click();
+      waiting().until(d -> badge().equals("completed"));
+      waiting().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("a.body-link")));
+
+      // forgetting the token hides everything again
+      browser.findElement(By.id("forget-token")).click();
+      waiting().until(ExpectedConditions.visibilityOf(browser.findElement(By.id("token-dialog"))));
+      browser.findElement(By.id("token-input")).sendKeys(TOKEN);
+      browser.findElement(By.id("token-save")).click();
+      ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
+    }
+  }
+
+  @Test
+  void screenshotsOfTheJobsListAndOneJob() throws Exception {
+    String crawlSeed = site("/shot");
+    JsonObject crawl = new JsonObject().put("type", "crawl").put("urls", new JsonArray().add(crawlSeed))
+        .put("crawl", new JsonObject().put("maxDepth", 1)).put("labels", new JsonObject().put("team", "docs"));
+    String crawlId = fetchd.post("/jobs", crawl.encode()).json().getString("id");
+    fetchd.awaitTerminal(crawlId, WAIT);
+    fetchd.submitDownload(List.of(target.url("/bytes/report.pdf?size=250000"), target.url("/bytes/data.csv?size=90000"),
+        target.url("/status/503")), new JsonObject().put("retries", 0));
+    List<String> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      many.add(target.url("/bytes/file" + i + ".bin?size=" + (20_000 + i * 500) + "&delay=150"));
+    }
+    String slow = fetchd.submitDownload(many, new JsonObject().put("concurrency", 2)).getString("id");
+
+    open(fetchd, "#/jobs");
+    waiting().until(d -> d.findElement(By.cssSelector("tr[data-job='" + slow + "'] .badge")).getText().equals("running"));
+    waiting().until(d -> !d.findElement(By.cssSelector("tr[data-job='" + slow + "'] .bar-rate")).getText().isEmpty());
+    Files.createDirectories(SHOTS);
+    Files.write(SHOTS.resolve("jobs.png"), ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+
+    browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1500));
+    open(fetchd, "#/jobs/" + crawlId);
+    waiting().until(d -> badge().equals("completed"));
+    waiting().until(d -> d.findElements(By.cssSelector("table.items tbody tr")).size() == 8);
+    browser.findElement(By.cssSelector("tr[data-state='failed'] details.item-error summary")).click();
+    ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("window.scrollTo(0, 0)");
+    Files.write(SHOTS.resolve("job.png"), ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
+
+    // on a phone both views fit the width: tables turn into stacked cards, nothing scrolls sideways
+    browser.manage().window().setSize(new org.openqa.selenium.Dimension(400, 860));
+    for (String view : List.of("#/jobs", "#/jobs/" + crawlId, "#/submit")) {
+      open(fetchd, view);
+      waiting().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("main h1")));
+      waiting().until(d -> !d.findElements(By.cssSelector("tr[data-job], tr[data-index], form")).isEmpty());
+      Object overflow = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+          "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+      Object widest = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+          "const w = document.documentElement.clientWidth; return [...document.querySelectorAll('main *')]"
+          + ".filter(e => e.getBoundingClientRect().right > w + 1).slice(-3).map(e => e.tagName + '.' + e.className).join(' ')");
+      assertThat(((Number) overflow).intValue()).as("sideways overflow of %s at phone width: %s", view, widest)
+          .isLessThanOrEqualTo(0);
+    }
+    Files.write(SHOTS.resolve("phone-submit.png"), ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+    browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
+    fetchd.delete("/jobs/" + slow);
+    assertThat(Files.size(SHOTS.resolve("jobs.png"))).isPositive();
+  }
+}
