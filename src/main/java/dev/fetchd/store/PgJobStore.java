@@ -266,10 +266,10 @@ public final class PgJobStore implements JobDriver {
               if (rows.iterator().next().getLong("n") >= capacity) {
                 return Future.succeededFuture(false);
               }
-              List<Future<?>> writes = new ArrayList<>();
-              writes.add(conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job, secrets)));
-              tuples.forEach(t -> writes.add(conn.preparedQuery(INSERT_ITEMS).execute(t)));
-              return Future.all(writes)
+              List<Supplier<Future<?>>> writes = new ArrayList<>();
+              writes.add(() -> conn.preparedQuery(INSERT_JOB).execute(PgCodec.insertJob(job, secrets)));
+              tuples.forEach(t -> writes.add(() -> conn.preparedQuery(INSERT_ITEMS).execute(t)));
+              return oneAfterAnother(writes)
                   .compose(v -> notify(conn, channels.jobs(), ""))
                   .map(true);
             })))
@@ -558,15 +558,19 @@ public final class PgJobStore implements JobDriver {
       }
     }
     Function<SqlClient, Future<Boolean>> write = client -> {
-      List<Future<RowSet<Row>>> parts = new ArrayList<>();
+      List<Supplier<Future<?>>> parts = new ArrayList<>();
+      boolean[] fenced = {true};
       for (int from = 0; from < Math.max(1, items.size()); from += CHUNK) {
-        // the fence's parameters follow the item arrays: $18..$20
-        Tuple t = PgCodec.itemArrays(items, from, Math.min(items.size(), from + CHUNK))
-            .addString(lease.jobId()).addString(lease.replica()).addInteger(lease.attempt());
-        parts.add(client.preparedQuery(sql).execute(t));
+        int first = from;
+        parts.add(() -> {
+          // the fence's parameters follow the item arrays: $18..$20
+          Tuple t = PgCodec.itemArrays(items, first, Math.min(items.size(), first + CHUNK))
+              .addString(lease.jobId()).addString(lease.replica()).addInteger(lease.attempt());
+          return client.preparedQuery(sql).execute(t)
+              .onSuccess(rows -> fenced[0] &= rows.iterator().next().getLong("fenced") == 1L);
+        });
       }
-      return Future.all(parts).map(all -> parts.stream()
-          .allMatch(p -> p.result().iterator().next().getLong("fenced") == 1L));
+      return oneAfterAnother(parts).map(v -> fenced[0]);
     };
     // one chunk is one atomic statement; more share a transaction, whose first fence holds the row lock
     return inOrder(lease.jobId(), () -> items.size() <= CHUNK ? write.apply(pool)
@@ -592,16 +596,28 @@ public final class PgJobStore implements JobDriver {
 
   // ---- helpers ---------------------------------------------------------------------------------------
 
-  /** Inserts or updates items in statements of {@link #CHUNK}, pipelined on one connection when several. */
+  /** Inserts or updates items in statements of {@link #CHUNK}, one after another when several. */
   private static Future<Void> writeItems(SqlClient client, String sql, List<Item> items) {
-    if (items.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    List<Future<?>> parts = new ArrayList<>();
+    List<Supplier<Future<?>>> parts = new ArrayList<>();
     for (int from = 0; from < items.size(); from += CHUNK) {
-      parts.add(client.preparedQuery(sql).execute(PgCodec.itemArrays(items, from, Math.min(items.size(), from + CHUNK))));
+      int first = from;
+      parts.add(() -> client.preparedQuery(sql).execute(PgCodec.itemArrays(items, first,
+          Math.min(items.size(), first + CHUNK))));
     }
-    return Future.all(parts).mapEmpty();
+    return oneAfterAnother(parts);
+  }
+
+  /**
+   * Runs statements one after another. Not pipelined: the client encodes a statement's parameters on the event
+   * loop when it sends it, and a dozen statements of {@link #CHUNK} items sent at once held the loop for 200 ms on a
+   * busy machine; one at a time, each is encoded on its own turn of the loop.
+   */
+  private static Future<Void> oneAfterAnother(List<Supplier<Future<?>>> statements) {
+    Future<?> chain = Future.succeededFuture();
+    for (Supplier<Future<?>> next : statements) {
+      chain = chain.compose(v -> next.get());
+    }
+    return chain.mapEmpty();
   }
 
   /** The item arrays of {@code items}, one tuple per statement of {@link #CHUNK}. */
