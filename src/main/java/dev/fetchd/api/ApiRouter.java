@@ -39,9 +39,13 @@ public final class ApiRouter {
 
   public static Future<Router> create(Vertx vertx, FetchdConfig config, JobEngine engine, FileStore files,
                                       PrometheusMeterRegistry registry, BooleanSupplier ready) {
-    return vertx.executeBlocking(ApiRouter::readContract, false).compose(yaml -> {
-      // the same document for clients that want JSON, converted once here (this runs on a worker)
-      String json = published(yaml).encodePrettily();
+    // read, and converted to JSON for /openapi.json, once, on a worker
+    return vertx.executeBlocking(() -> {
+      String text = readContract();
+      return new Texts(text, published(text).encodePrettily());
+    }, false).compose(texts -> {
+      String yaml = texts.yaml();
+      String json = texts.json();
       return OpenAPIContract.from(vertx, toJson(yaml)).map(contract -> {
           RequestExtractor extractor = RequestExtractor.withBodyHandler();
           RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor);
@@ -79,6 +83,10 @@ public final class ApiRouter {
           return router;
         });
     });
+  }
+
+  /** The contract as served: YAML as written, and the same as JSON. */
+  private record Texts(String yaml, String json) {
   }
 
   /** Reads and parses the contract from the classpath on a worker thread: a read from the jar, then YAML. */
