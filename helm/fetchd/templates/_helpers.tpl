@@ -141,6 +141,7 @@ install`, `helm template` and `helm lint` all stop on them.
 {{- fail "fetchd: store=postgres needs persistence.accessModes to include ReadWriteMany: replicas share one job list, so every replica must read and write the same data directory. Use a storage class that offers ReadWriteMany (NFS, CephFS, EFS, Azure Files ...)." }}
 {{- end }}
 {{- end }}
+{{- include "fetchd.validateScrape" . }}
 {{- if and .Values.podDisruptionBudget.enabled (kindIs "invalid" .Values.podDisruptionBudget.minAvailable) (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable) }}
 {{- fail "fetchd: podDisruptionBudget needs maxUnavailable or minAvailable." }}
 {{- end }}
@@ -172,8 +173,32 @@ install`, `helm template` and `helm lint` all stop on them.
     secretKeyRef:
       name: {{ $pgSecret }}
       key: {{ if .Values.postgres.existingSecret }}{{ .Values.postgres.existingSecretKey }}{{ else }}FETCHD_PG_URL{{ end }}
+{{- with .Values.postgres.passwordSecret }}
+{{- if .name }}
+- name: FETCHD_PG_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- with .Values.extraEnv }}
 {{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end }}
+
+{{/*
+A ServiceMonitor on private metrics without credentials would only collect 401s: refused, with the way out.
+Metrics are private with config.metricsPublic false, or auto while API tokens are configured.
+*/}}
+{{- define "fetchd.validateScrape" -}}
+{{- if .Values.metrics.serviceMonitor.enabled }}
+{{- $public := toString .Values.config.metricsPublic }}
+{{- $tokens := or .Values.auth.apiTokens .Values.auth.adminTokens .Values.auth.existingSecret }}
+{{- $private := or (eq $public "false") (and (or (eq $public "auto") (eq $public "<nil>")) $tokens) }}
+{{- if and $private (not .Values.metrics.serviceMonitor.authorization.secretName) }}
+{{- fail "fetchd: metrics.serviceMonitor is enabled but /metrics needs a token (config.metricsPublic is false, or auto with API tokens set), so Prometheus would only get 401. Set metrics.serviceMonitor.authorization.secretName (and secretKey) to a Secret holding one of fetchd's tokens, or config.metricsPublic=true." }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -71,7 +71,8 @@ public final class FetchdVerticle extends VerticleBase {
         lag::lagSeconds);
     FileStore files = new FileStore(vertx, config.dataDir(), config.fsyncBodies());
     store = config.store().equals("postgres")
-        ? PgJobStore.create(vertx, config.pgUrl(), config.pgPoolSize(), config.pgSchema().isBlank() ? null : config.pgSchema())
+        ? PgJobStore.create(vertx, config.pgUrl(), config.pgPoolSize(), config.pgSchema().isBlank() ? null : config.pgSchema(),
+            config.pgPassword())
             .secrets(config.secretsKeyBytes() == null ? null : new SecretBox(config.secretsKeyBytes()))
         : new MemoryJobStore();
     client = vertx.createHttpClient(new HttpClientOptions()

@@ -39,8 +39,14 @@ public final class ApiRouter {
 
   public static Future<Router> create(Vertx vertx, FetchdConfig config, JobEngine engine, FileStore files,
                                       PrometheusMeterRegistry registry, BooleanSupplier ready) {
-    return vertx.executeBlocking(ApiRouter::readContract, false).compose(yaml ->
-        OpenAPIContract.from(vertx, toJson(yaml)).map(contract -> {
+    // read, and converted to JSON for /openapi.json, once, on a worker
+    return vertx.executeBlocking(() -> {
+      String text = readContract();
+      return new Texts(text, published(text).encodePrettily());
+    }, false).compose(texts -> {
+      String yaml = texts.yaml();
+      String json = texts.json();
+      return OpenAPIContract.from(vertx, toJson(yaml)).map(contract -> {
           RequestExtractor extractor = RequestExtractor.withBodyHandler();
           RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor);
           // Vert.x Web wants the body handler before any other; the size limit bounds what an
@@ -61,6 +67,8 @@ public final class ApiRouter {
           });
           builder.getRoute("getOpenApi").addHandler(ctx -> ctx.response()
               .putHeader("Content-Type", "application/yaml").end(yaml));
+          builder.getRoute("getOpenApiJson").addHandler(ctx -> ctx.response()
+              .putHeader("Content-Type", "application/json").end(json));
           Router router = builder.createRouter();
           DashboardRoutes.mount(router);
           Counter invalid = FetchdMetrics.rejectedCounter(registry, "invalid");
@@ -74,7 +82,12 @@ public final class ApiRouter {
           router.errorHandler(405, ctx -> new Problem(405, "method-not-allowed", "Method not allowed",
               ctx.request().method() + " is not allowed on " + shortPath(ctx), List.of()).send(ctx));
           return router;
-        }));
+        });
+    });
+  }
+
+  /** The contract as served: YAML as written, and the same as JSON. */
+  private record Texts(String yaml, String json) {
   }
 
   /** Reads and parses the contract from the classpath on a worker thread: a read from the jar, then YAML. */
@@ -87,11 +100,17 @@ public final class ApiRouter {
     }
   }
 
+  /** The contract as published, in JSON: exactly the YAML's content. */
   @SuppressWarnings("unchecked")
-  static JsonObject toJson(String yaml) {
+  static JsonObject published(String yaml) {
     Object doc = new org.yaml.snakeyaml.Yaml(new org.yaml.snakeyaml.constructor.SafeConstructor(
         new org.yaml.snakeyaml.LoaderOptions())).load(yaml);
-    JsonObject contract = new JsonObject((java.util.Map<String, Object>) doc);
+    return new JsonObject((java.util.Map<String, Object>) doc);
+  }
+
+  /** The contract as handed to the router builder. */
+  static JsonObject toJson(String yaml) {
+    JsonObject contract = published(yaml);
     routableMediaTypes(contract);
     // bearer tokens are checked by TokenAuth (optional, by configuration); the router builder would
     // otherwise insist on a security handler of its own for the declared requirement
@@ -112,7 +131,7 @@ public final class ApiRouter {
         for (String type : List.copyOf(types.fieldNames())) {
           String routable = switch (type) {
             case "application/problem+json" -> "application/json";
-            case "text/event-stream", "application/yaml" -> "text/plain";
+            case "text/event-stream", "application/yaml", "application/openmetrics-text" -> "text/plain";
             default -> null;
           };
           if (routable != null && !types.containsKey(routable)) {

@@ -40,6 +40,7 @@ final class JobRoutes {
     builder.getRoute("cancelJob").addHandler(this::cancel);
     builder.getRoute("listItems").addHandler(this::items);
     builder.getRoute("getItemContent").addHandler(this::content);
+    builder.getRoute("headItemContent").addHandler(this::content);
     builder.getRoute("getJobEvents").addHandler(this::events);
   }
 
@@ -170,19 +171,10 @@ final class JobRoutes {
                 : "item " + n + " of job " + id + " has no stored content (state " + item.state().wire() + ")"));
             return;
           }
-          String type = item.contentType() == null ? "application/octet-stream" : item.contentType();
-          ctx.response()
-              .putHeader("Content-Type", type)
-              .putHeader("X-Content-SHA256", item.sha256())
-              // stored bodies are whatever a site served: never let a browser run them in our origin
-              .putHeader("X-Content-Type-Options", "nosniff")
-              .putHeader("Content-Security-Policy", "sandbox")
-              .sendFile(path.toString())
-              .onFailure(err -> {
-                if (!ctx.response().headWritten()) {
-                  ctx.fail(Problem.notFound("content of item " + n + " is gone"));
-                }
-              });
+          // size and modification time from the file itself: what is served is what is on disk
+          ctx.vertx().fileSystem().props(path.toString())
+              .onSuccess(props -> ItemContent.send(ctx, item, path, props))
+              .onFailure(err -> ctx.fail(Problem.notFound("content of item " + n + " of job " + id + " is gone")));
         })
         .onFailure(ctx::fail);
   }

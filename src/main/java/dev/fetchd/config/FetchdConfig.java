@@ -46,7 +46,8 @@ public record FetchdConfig(
     int crawlParseThreads,
     long httpBodyTimeoutMs,
     long httpMaxBodyBytesInFlight,
-    String secretsKey) {
+    String secretsKey,
+    String pgPassword) {
 
   private static final long GIB = 1L << 30;
   /** The largest request body the service can be told to read (bodies are held in memory). */
@@ -83,6 +84,9 @@ public record FetchdConfig(
       Setting.string("pg.url", ""),
       Setting.integer("pg.poolSize", 8, 1, 200),
       Setting.string("pg.schema", ""),
+      // the password of pg.url's user, kept apart from the URL (FETCHD_PG_PASSWORD, e.g. from a Kubernetes
+      // Secret); it wins over a password in the URL
+      Setting.string("pg.password", ""),
       Setting.longValue("leaseMs", 30_000, 1_000, 3_600_000),
       Setting.string("apiTokens", ""),
       Setting.string("apiTokensFile", ""),

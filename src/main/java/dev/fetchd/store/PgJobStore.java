@@ -175,11 +175,24 @@ public final class PgJobStore implements JobDriver {
    * other.
    */
   public static PgJobStore create(Vertx vertx, String url, int poolSize, String schema) {
-    if (schema != null && !SCHEMA_NAME.matcher(schema).matches()) {
-      throw new IllegalArgumentException("schema must be a lower-case SQL identifier: " + schema);
-    }
+    return create(vertx, url, poolSize, schema, null);
+  }
+
+  /** As {@link #create(Vertx, String, int, String)}, with a password that need not be in the URL. */
+  public static PgJobStore create(Vertx vertx, String url, int poolSize, String schema, String password) {
     if (poolSize < 1) {
       throw new IllegalArgumentException("pool size must be at least 1: " + poolSize);
+    }
+    return new PgJobStore(vertx, connectOptions(url, schema, password), poolSize, schema);
+  }
+
+  /**
+   * How to connect: the URL, and {@code password} (null or blank: the URL's own, if any) in place of the
+   * URL's password, so that a password kept in a secret need not be written into the URL.
+   */
+  static PgConnectOptions connectOptions(String url, String schema, String password) {
+    if (schema != null && !SCHEMA_NAME.matcher(schema).matches()) {
+      throw new IllegalArgumentException("schema must be a lower-case SQL identifier: " + schema);
     }
     PgConnectOptions options = PgConnectOptions.fromUri(url)
         .setCachePreparedStatements(true)
@@ -189,7 +202,10 @@ public final class PgJobStore implements JobDriver {
     if (schema != null) {
       options.addProperty("search_path", schema);
     }
-    return new PgJobStore(vertx, options, poolSize, schema);
+    if (password != null && !password.isBlank()) {
+      options.setPassword(password);
+    }
+    return options;
   }
 
   /** Uses {@code secrets} (null: none) to seal and open secret request values; call before the store is used. */

@@ -246,6 +246,56 @@ class HelmChartTest {
   }
 
   @Test
+  void misspelledTopLevelKeysAreRejectedAndEveryKeyOfValuesYamlIsDeclared() throws Exception {
+    assertThatThrownBy(() -> render(t -> t.set("resorces.limits.memory", "2Gi")))
+        .hasMessageContaining("resorces");
+    assertThatThrownBy(() -> render(t -> t.set("ingres.enabled", true)))
+        .hasMessageContaining("ingres");
+    assertThatThrownBy(() -> render(t -> t.set("resources.limits.memroy", "2Gi")))
+        .hasMessageContaining("memroy");
+    Map<String, Object> schema = map(new Yaml().load(Files.readString(CHART.resolve("values.schema.json"))));
+    assertThat(schema).containsEntry("additionalProperties", false);
+    Map<String, Object> values = map(new Yaml().load(Files.readString(CHART.resolve("values.yaml"))));
+    assertThat(map(schema.get("properties")).keySet()).containsAll(values.keySet());
+  }
+
+  @Test
+  void metricsPublicReachesFetchd() {
+    assertThat(Rendering.of("metricsPublic=false", t -> t.set("config.metricsPublic", false)).configMap())
+        .containsEntry("FETCHD_METRICS_PUBLIC", "false");
+    assertThat(Rendering.of("metricsPublic=true", t -> t.set("config.metricsPublic", "true")).configMap())
+        .containsEntry("FETCHD_METRICS_PUBLIC", "true");
+  }
+
+  @Test
+  void serviceMonitorAuthenticatesWithATokenFromASecretWhenMetricsArePrivate() {
+    Map<String, Object> endpoint = first(list(allOn.one("ServiceMonitor").at("spec", "endpoints")));
+    assertThat(map(endpoint.get("authorization"))).containsEntry("type", "Bearer");
+    assertThat(map(map(endpoint.get("authorization")).get("credentials")))
+        .containsEntry("name", "fetchd-scrape").containsEntry("key", "token");
+    // tokens and auto: Prometheus would only get 401 without credentials
+    assertThatThrownBy(() -> render(t -> t.set("metrics.serviceMonitor.enabled", true)
+        .set("auth.apiTokens[0]", "a-token-of-16-chars-or-more")))
+        .hasMessageContaining("metrics.serviceMonitor.authorization.secretName");
+    assertThatThrownBy(() -> render(t -> t.set("metrics.serviceMonitor.enabled", true)
+        .set("config.metricsPublic", false)))
+        .hasMessageContaining("401");
+    // public metrics need nothing
+    Rendering open = Rendering.of("public metrics", t -> t.set("metrics.serviceMonitor.enabled", true)
+        .set("auth.apiTokens[0]", "a-token-of-16-chars-or-more").set("config.metricsPublic", true));
+    Map<String, Object> openEndpoint = first(list(open.one("ServiceMonitor").at("spec", "endpoints")));
+    assertThat(openEndpoint).doesNotContainKey("authorization");
+  }
+
+  @Test
+  void thePostgresPasswordComesFromASecretBesideTheUrl() {
+    assertThat(allOn.secretRef("FETCHD_PG_PASSWORD")).containsEntry("name", "fetchd-db").containsEntry("key", "password");
+    assertThat(allOn.secretRef("FETCHD_PG_URL")).containsEntry("key", "FETCHD_PG_URL");
+    assertThat(FetchdInterface.CONFIG_ENV).as("fetchd reads it").contains("FETCHD_PG_PASSWORD");
+    assertThat(defaults.env()).noneMatch(e -> "FETCHD_PG_PASSWORD".equals(map(e).get("name")));
+  }
+
+  @Test
   void aGracePeriodShorterThanFetchdsOwnIsRefused() {
     assertThatThrownBy(() -> render(t -> t.set("terminationGracePeriodSeconds", 30)))
         .hasMessageContaining("terminationGracePeriodSeconds");
