@@ -108,7 +108,8 @@ public final class ConfigLoader {
         (String) v.get("http.host"), (long) v.get("http.idleTimeoutMs"), (long) v.get("http.headerTimeoutMs"),
         (int) v.get("http.maxConnections"), (int) v.get("jobs.maxAttempts"), (long) v.get("crawl.parseMemoryBytes"),
         (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"),
-        (long) v.get("http.maxBodyBytesInFlight"));
+        (long) v.get("http.maxBodyBytesInFlight"), (long) v.get("webhooks.retryBaseMs"),
+        (long) v.get("webhooks.timeoutMs"));
   }
 
   /**

@@ -19,6 +19,8 @@ import dev.fetchd.store.DuplicateJobException;
 import dev.fetchd.store.JobClaims;
 import dev.fetchd.store.JobDriver;
 import dev.fetchd.store.Page;
+import dev.fetchd.store.WebhookStore;
+import dev.fetchd.webhook.WebhookDispatcher;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -65,6 +67,8 @@ public final class JobEngine {
   private final Claimer claimer;
   private final Rescuer rescuer;
   private final Cleaner cleaner;
+  /** Webhook deliveries; null when this engine sends none. */
+  final WebhookDispatcher webhooks;
 
   private final Map<String, RunningJob> running = new HashMap<>();
   private boolean shuttingDown;
@@ -72,7 +76,14 @@ public final class JobEngine {
 
   public JobEngine(Vertx vertx, FetchdConfig config, JobDriver driver, Fetcher fetcher, FileStore files,
                    FetchdMetrics metrics) {
+    this(vertx, config, driver, fetcher, files, metrics, null);
+  }
+
+  /** An engine that tells {@code webhooks} of job and item events (null: none). */
+  public JobEngine(Vertx vertx, FetchdConfig config, JobDriver driver, Fetcher fetcher, FileStore files,
+                   FetchdMetrics metrics, WebhookDispatcher webhooks) {
     this.vertx = vertx;
+    this.webhooks = webhooks;
     this.config = config;
     this.driver = driver;
     this.fetcher = fetcher;
@@ -84,6 +95,14 @@ public final class JobEngine {
     this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
     this.fetchContext = new FetchContext(vertx, hosts, global, robots, fetcher, metrics, config.crawlMaxCrawlDelayMs());
     this.lifecycle = new Lifecycle(vertx, driver, metrics);
+    if (webhooks != null) {
+      // a change made in SQL (a queued job cancelled, a takeover that gave up) names the job only: read it
+      lifecycle.onTerminal((id, job) -> (job != null ? Future.succeededFuture(job) : driver.get(id)).onSuccess(j -> {
+        if (j != null && j.state().isTerminal()) {
+          webhooks.jobEnded(j);
+        }
+      }));
+    }
     this.watchers = new JobWatchers(vertx, driver, id -> {
       RunningJob rj = running.get(id);
       return rj == null || rj.finished() ? null : rj.job;
@@ -128,6 +147,9 @@ public final class JobEngine {
       rescuer.start();
       cleaner.start();
       lifecycle.start();
+      if (webhooks != null) {
+        webhooks.start();
+      }
       pump();
     });
   }
@@ -268,6 +290,16 @@ public final class JobEngine {
     });
   }
 
+  /** A job's webhook deliveries, oldest first. */
+  public Future<Page<WebhookStore.Delivery>> deliveries(String jobId, int limit, String cursor) {
+    return driver.webhooks().deliveries(jobId, limit, cursor);
+  }
+
+  /** Why a webhook URL is refused at submission (the address guard), or null when it may be used. */
+  public Future<String> webhookRefusal(String url) {
+    return webhooks == null ? Future.succeededFuture(null) : webhooks.refusal(url);
+  }
+
   // ---- lifecycle -------------------------------------------------------------------------------------
 
   /** Claims queued jobs while running slots are free. */
@@ -402,6 +434,9 @@ public final class JobEngine {
     rescuer.stop();
     cleaner.stop();
     lifecycle.stop();
+    if (webhooks != null) {
+      webhooks.stop();
+    }
     return driver.unlisten();
   }
 

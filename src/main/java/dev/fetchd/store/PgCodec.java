@@ -44,7 +44,7 @@ final class PgCodec {
   // ---- jobs ------------------------------------------------------------------------------------------
 
   static JsonObject specJson(JobSpec spec) {
-    return (JsonObject) safeJson(SpecJson.encode(spec));
+    return (JsonObject) safeJson(SpecJson.encodeStored(spec));
   }
 
   static JsonObject labelsJson(Map<String, String> labels) {

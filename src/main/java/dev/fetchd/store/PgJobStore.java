@@ -147,6 +147,7 @@ public final class PgJobStore implements JobDriver {
   private final Map<String, Future<?>> tails = new ConcurrentHashMap<>();
   private final PgNotifier notifier;
   private final HostPermits hostPermits;
+  private final WebhookStore webhooks;
 
   private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
     this.vertx = vertx;
@@ -160,6 +161,7 @@ public final class PgJobStore implements JobDriver {
         .build();
     this.notifier = new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
     this.hostPermits = new PgHostPermits(pool);
+    this.webhooks = new PgWebhookStore(pool);
   }
 
   /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */
@@ -211,6 +213,11 @@ public final class PgJobStore implements JobDriver {
   @Override
   public HostPermits hostPermits() {
     return hostPermits;
+  }
+
+  @Override
+  public WebhookStore webhooks() {
+    return webhooks;
   }
 
   public PgNotifier.Channels channels() {
@@ -393,7 +400,7 @@ public final class PgJobStore implements JobDriver {
   @Override
   public Future<Void> delete(String jobId) {
     return inOrder(jobId, () -> pool.preparedQuery("DELETE FROM fetchd_jobs WHERE id = $1").execute(Tuple.of(jobId))
-        .mapEmpty());
+        .compose(v -> webhooks.deleteDeliveries(jobId)));
   }
 
   @Override
