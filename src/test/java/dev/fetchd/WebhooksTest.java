@@ -31,7 +31,8 @@ class WebhooksTest {
   @BeforeAll
   static void start() {
     target = TargetServer.start();
-    fetchd = RunningService.start(Map.of("webhooks.retryBaseMs", 20, "maxRunningJobs", 1));
+    fetchd = RunningService.start(Map.of("webhooks.retryBaseMs", 20, "webhooks.timeoutMs", 500,
+        "maxRunningJobs", 1));
   }
 
   @AfterAll
@@ -179,6 +180,29 @@ class WebhooksTest {
       assertThat(d.getInteger("lastStatus")).isEqualTo(200);
       assertThat(d.getString("lastError")).isNull();
       assertThat(fetchd.metric("fetchd_webhook_deliveries_total", "outcome", "retried")).isGreaterThanOrEqualTo(2);
+    }
+  }
+
+  @Test
+  void anAttemptWithoutAnAnswerTimesOutAndARedirectIsNotFollowed() {
+    try (WebhookReceiver receiver = WebhookReceiver.start()) {
+      receiver.answerNext(307, WebhookReceiver.STALL);
+      JsonObject job = submit(download(List.of(target.url("/bytes/t?size=10")),
+          new JsonObject().put("url", receiver.url("/slow"))));
+      receiver.secret(job.getJsonObject("spec").getJsonObject("webhook").getString("secret"));
+      String id = job.getString("id");
+      fetchd.awaitTerminal(id, WAIT);
+      // the second attempt gets no answer; the third comes about 1.2 s later
+      RunningService.await("the second attempt timed out", WAIT, () -> {
+        String error = onlyDelivery(id).getString("lastError");
+        return error != null && error.equals("no answer within 500 ms");
+      });
+      RunningService.await("the delivery succeeded", WAIT,
+          () -> onlyDelivery(id).getString("status").equals("succeeded"));
+      List<WebhookReceiver.Received> got = receiver.received();
+      assertThat(got).extracting(WebhookReceiver.Received::path).containsExactly("/slow", "/slow", "/slow");
+      assertThat(got).extracting(WebhookReceiver.Received::id).containsOnly(got.get(0).id());
+      assertThat(onlyDelivery(id).getInteger("attempts")).isEqualTo(3);
     }
   }
 

@@ -221,7 +221,6 @@ public final class WebhookDispatcher {
         .setSsl(u.scheme().equals("https"))
         .setURI(u.pathAndQuery())
         .setFollowRedirects(false)
-        .setTimeout(timeoutMs)
         .putHeader("Host", u.hostPort())
         .putHeader("User-Agent", userAgent)
         .putHeader("Content-Type", "application/json")
@@ -240,6 +239,7 @@ public final class WebhookDispatcher {
         })
         // the answer's body is not wanted: read to its end (and dropped) so the connection can be reused
         .compose(resp -> resp.end().map(v -> resp.statusCode()))
+        // one deadline for the whole exchange (connect to the answer's last byte); the request is reset at it
         .timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .onComplete(ar -> {
           if (ar.succeeded()) {

@@ -18,11 +18,12 @@ import javax.crypto.spec.SecretKeySpec;
  * A real webhook receiver on loopback, as a user would write one from the Standard Webhooks specification:
  * it verifies each request's signature itself (HMAC-SHA256 over {@code id.timestamp.body}, keyed with the
  * base64-decoded secret after {@code whsec_}, compared in constant time; timestamp within five minutes) and
- * records every request. It answers the statuses it is told, in turn (then 200).
+ * records every request. It answers the statuses it is told, in turn (then 200); a 3xx points to
+ * {@code /redirected}, and {@link #STALL} never answers.
  */
 public final class WebhookReceiver implements AutoCloseable {
   /** One request as received, and whether its signature verified against the secret of its job. */
-  public record Received(String id, String timestamp, String signature, String body, boolean verified,
+  public record Received(String path, String id, String timestamp, String signature, String body, boolean verified,
                          long receivedAtMs) {
     public JsonObject json() {
       return new JsonObject(body);
@@ -33,6 +34,8 @@ public final class WebhookReceiver implements AutoCloseable {
     }
   }
 
+  /** An "answer" that is none: the request is left hanging. */
+  public static final int STALL = 0;
   private final Vertx vertx = Vertx.vertx();
   private final HttpServer server;
   private final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
@@ -48,9 +51,17 @@ public final class WebhookReceiver implements AutoCloseable {
       String ts = req.getHeader("webhook-timestamp");
       String sig = req.getHeader("webhook-signature");
       String body = buf.toString(StandardCharsets.UTF_8);
-      received.add(new Received(id, ts, sig, body, verifies(secret, id, ts, sig, body), System.currentTimeMillis()));
+      received.add(new Received(req.path(), id, ts, sig, body, verifies(secret, id, ts, sig, body),
+          System.currentTimeMillis()));
       Integer next = answers.poll();
-      req.response().setStatusCode(next != null ? next : answer.getAsInt()).end("ok");
+      int status = next != null ? next : answer.getAsInt();
+      if (status == STALL) {
+        return; // never answers: the sender's timeout must end the attempt
+      }
+      if (status >= 300 && status < 400) {
+        req.response().putHeader("Location", url("/redirected"));
+      }
+      req.response().setStatusCode(status).end("ok");
     })).listen(0, "127.0.0.1").await();
   }
 
