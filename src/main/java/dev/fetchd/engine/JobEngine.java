@@ -48,6 +48,7 @@ public final class JobEngine {
   private static final Logger log = LoggerFactory.getLogger(JobEngine.class);
   private static final long CANCEL_WAIT_MS = 10_000;
   private static final int ITEMS_ON_LOOP = 2_000;
+  private static final long WEBHOOK_GRACE_MS = 2_000;
   static final JobError SHUTDOWN = new JobError("shutdown", "the service shut down before the job finished");
   private static final JobError BY_CLIENT = new JobError("cancelled", "cancelled by client");
 
@@ -434,10 +435,9 @@ public final class JobEngine {
     rescuer.stop();
     cleaner.stop();
     lifecycle.stop();
-    if (webhooks != null) {
-      webhooks.stop();
-    }
-    return driver.unlisten();
+    // deliveries in flight get a moment to be recorded before the store closes
+    Future<Void> sent = webhooks == null ? Future.succeededFuture() : webhooks.stop(WEBHOOK_GRACE_MS);
+    return sent.compose(v -> driver.unlisten());
   }
 
   public boolean shuttingDown() {

@@ -14,6 +14,7 @@ import dev.fetchd.store.WebhookStore.Delivery;
 import dev.fetchd.store.WebhookStore.Status;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -66,6 +67,7 @@ public final class WebhookDispatcher {
   private boolean claimAgain;
   private boolean stopped = true;
   private long poller = -1;
+  private Promise<Void> drained;
 
   /**
    * @param jobView  the job as the API shows it: the {@code data} of job events
@@ -103,13 +105,22 @@ public final class WebhookDispatcher {
     pump();
   }
 
-  /** Stops taking deliveries; those in flight finish (or their lease runs out and another replica sends them). */
-  public void stop() {
+  /**
+   * Stops taking deliveries and gives those in flight up to {@code graceMs} to finish and be recorded. One cut
+   * off is not lost: its lease runs out and it is sent again (by another replica, with PostgreSQL).
+   */
+  public Future<Void> stop(long graceMs) {
     stopped = true;
     if (poller >= 0) {
       vertx.cancelTimer(poller);
       poller = -1;
     }
+    if (inFlight == 0) {
+      return Future.succeededFuture();
+    }
+    drained = Promise.promise();
+    long timer = vertx.setTimer(Math.max(1, graceMs), t -> drained.tryComplete());
+    return drained.future().onComplete(v -> vertx.cancelTimer(timer));
   }
 
   // ---- events ----------------------------------------------------------------------------------------
@@ -279,6 +290,9 @@ public final class WebhookDispatcher {
     store.attempted(new Attempt(d.id(), d.attempts(), status, httpStatus, shortError, Math.max(0, retryIn)))
         .onComplete(ar -> {
           inFlight--;
+          if (inFlight == 0 && drained != null) {
+            drained.tryComplete();
+          }
           if (ar.failed()) {
             // the lease runs out and the delivery is due again: sent twice at worst, never lost
             log.warn("webhook {}: the attempt could not be recorded: {}", d.id(), ar.cause().toString());
