@@ -12,7 +12,7 @@ CREATE TABLE fetchd_webhook_deliveries (
   job_id           text        NOT NULL,
   event            text        NOT NULL,
   url              text        NOT NULL,
-  -- whsec_...: the deliveries are signed with it
+  -- whsec_...: the deliveries are signed with it; emptied (as body is) once the delivery is done
   secret           text        NOT NULL,
   -- the exact body every attempt sends (text, not jsonb: the signature covers these bytes)
   body             text        NOT NULL,

@@ -68,7 +68,10 @@ final class MemoryWebhookStore implements WebhookStore {
     }
     Delivery d = r.d();
     Instant now = Instant.now();
-    replace(r, new Delivery(d.id(), d.jobId(), d.event(), d.url(), d.secret(), d.body(), a.status(), d.attempts(),
+    boolean done = a.status() != Status.PENDING;
+    // a delivery that is done keeps what it got, not its body nor its secret: nothing will send it again
+    replace(r, new Delivery(d.id(), d.jobId(), d.event(), d.url(), done ? "" : d.secret(), done ? "" : d.body(),
+        a.status(), d.attempts(),
         a.httpStatus(), a.error(), a.status() == Status.PENDING ? now.plusMillis(a.retryInMs()) : null, d.createdAt(),
         now));
     return Future.succeededFuture(true);

@@ -26,8 +26,11 @@ final class PgWebhookStore implements WebhookStore {
       + " UPDATE fetchd_webhook_deliveries d SET attempts = d.attempts + 1,"
       + " next_attempt_at = now() + $2 * interval '1 millisecond', updated_at = now()"
       + " FROM due WHERE d.id = due.id RETURNING " + prefixed();
+  // a delivery that is done keeps what it got, not its body nor its secret: nothing will send it again
   private static final String ATTEMPTED = "UPDATE fetchd_webhook_deliveries SET status = $3, last_status = $4,"
       + " last_error = $5, next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + $6 * interval '1 millisecond' END,"
+      + " body = CASE WHEN $3 = 'pending' THEN body ELSE '' END,"
+      + " secret = CASE WHEN $3 = 'pending' THEN secret ELSE '' END,"
       + " updated_at = now() WHERE id = $1 AND attempts = $2 AND status = 'pending'";
   private static final String LIST = "SELECT " + COLUMNS + " FROM fetchd_webhook_deliveries"
       + " WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";

@@ -27,7 +27,8 @@ public interface WebhookStore {
 
   /**
    * One delivery: one event of one job to its webhook, with the exact body every attempt sends and what the
-   * attempts so far got. {@code nextAttemptAt} is null once it succeeded or failed for good.
+   * attempts so far got. {@code nextAttemptAt} is null once it succeeded or failed for good; then its body and
+   * secret are no longer kept (empty).
    */
   record Delivery(String id, String jobId, String event, String url, String secret, String body, Status status,
                   int attempts, Integer lastStatus, String lastError, Instant nextAttemptAt, Instant createdAt,

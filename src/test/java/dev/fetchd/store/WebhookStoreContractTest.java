@@ -115,6 +115,8 @@ abstract class WebhookStoreContractTest {
     assertThat(l.lastStatus()).isEqualTo(204);
     assertThat(l.lastError()).isNull();
     assertThat(l.nextAttemptAt()).isNull();
+    assertThat(l.body()).as("nothing will send it again").isEmpty();
+    assertThat(l.secret()).isEmpty();
     assertThat(await(b.claimDue(10, 30_000))).isEmpty();
   }
 
