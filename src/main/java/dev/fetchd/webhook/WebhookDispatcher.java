@@ -100,6 +100,9 @@ public final class WebhookDispatcher {
 
   /** Starts sending: what is due now, then a look at the store every second. */
   public void start() {
+    // the first SecureRandom and HMAC load and seed their providers (tens of ms or more): on a worker, not in the
+    // first submission or delivery on the event loop
+    vertx.executeBlocking(() -> WebhookSigner.sign(WebhookSigner.generateSecret(), "msg_warm_up", 0, "{}"), false);
     stopped = false;
     poller = vertx.setPeriodic(POLL_MS, t -> pump());
     pump();
