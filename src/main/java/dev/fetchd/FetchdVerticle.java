@@ -2,6 +2,7 @@ package dev.fetchd;
 
 import dev.fetchd.api.ApiRouter;
 import dev.fetchd.api.ApiServer;
+import dev.fetchd.api.JobViews;
 import dev.fetchd.config.FetchdConfig;
 import dev.fetchd.crawl.CrawlScope;
 import dev.fetchd.engine.JobEngine;
@@ -16,6 +17,7 @@ import dev.fetchd.store.JobDriver;
 import dev.fetchd.store.MemoryJobStore;
 import dev.fetchd.store.PgJobStore;
 import dev.fetchd.store.SecretBox;
+import dev.fetchd.webhook.WebhookDispatcher;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -48,6 +50,7 @@ public final class FetchdVerticle extends VerticleBase {
   private JobEngine engine;
   private JobDriver store;
   private HttpClientAgent client;
+  private HttpClientAgent webhookClient;
   private HttpServer server;
   private EventLoopLagProbe lag;
   private WorkerExecutor dnsWorkers;
@@ -88,7 +91,17 @@ public final class FetchdVerticle extends VerticleBase {
     AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), config.allowNetworks(), resolver());
     Fetcher fetcher = new Fetcher(vertx, client, files, guard, config.fetchMaxRedirects(), config.fetchMaxRetryAfterMs(),
         config.fetchUserAgent());
-    engine = new JobEngine(vertx, config, store, fetcher, files, metrics);
+    // webhook deliveries have a client of their own: short timeouts, no redirects, apart from the fetch pool
+    webhookClient = vertx.createHttpClient(new HttpClientOptions()
+            .setConnectTimeout((int) Math.min(config.webhooksTimeoutMs(), config.fetchConnectTimeoutMs()))
+            .setKeepAlive(true)
+            .setIdleTimeout(30)
+            .setMaxRedirects(0)
+            .setVerifyHost(true),
+        new PoolOptions().setHttp1MaxSize(4));
+    WebhookDispatcher webhooks = new WebhookDispatcher(vertx, store.webhooks(), guard, webhookClient, metrics,
+        config.webhooksRetryBaseMs(), config.webhooksTimeoutMs(), config.fetchUserAgent(), JobViews::job, JobViews::item);
+    engine = new JobEngine(vertx, config, store, fetcher, files, metrics, webhooks);
     return files.init(config.store().equals("postgres"), 3_600_000)
         .onSuccess(removed -> {
           if (removed > 0) {
@@ -131,6 +144,7 @@ public final class FetchdVerticle extends VerticleBase {
         .eventually(() -> server != null ? server.close() : Future.succeededFuture())
         .eventually(() -> store.close())
         .eventually(() -> client.close())
+        .eventually(() -> webhookClient.close())
         .onComplete(ar -> log.info("fetchd stopped"));
   }
 

@@ -42,6 +42,7 @@ final class JobRoutes {
     builder.getRoute("getItemContent").addHandler(this::content);
     builder.getRoute("headItemContent").addHandler(this::content);
     builder.getRoute("getJobEvents").addHandler(this::events);
+    builder.getRoute("listDeliveries").addHandler(this::deliveries);
   }
 
   private void submit(RoutingContext ctx) {
@@ -54,16 +55,34 @@ final class JobRoutes {
     Future<Parsed> parsed = ctx.body().length() <= INLINE_BODY_BYTES
         ? Future.succeededFuture(parse(ctx, hash))
         : ctx.vertx().executeBlocking(() -> parse(ctx, hash), false);
+    String[] secret = {null};
     parsed
-        .compose(p -> engine.submit(p.spec(), key, p.hash(), owner))
+        .compose(p -> {
+          secret[0] = p.newSecret();
+          return webhookAllowed(p.spec()).compose(v -> engine.submit(p.spec(), key, p.hash(), owner));
+        })
         .onSuccess(s -> {
           ctx.response().putHeader("Location", JobViews.jobPath(s.job().id()));
-          json(ctx, s.replayed() ? 200 : 202, JobViews.job(s.job()));
+          JsonObject view = JobViews.job(s.job());
+          if (!s.replayed() && secret[0] != null) {
+            // a generated secret is shown here, once: no later view of the job carries it
+            view.getJsonObject("spec").getJsonObject("webhook").put("secret", secret[0]);
+          }
+          json(ctx, s.replayed() ? 200 : 202, view);
         })
         .onFailure(err -> ctx.fail(refusal(err)));
   }
 
-  private record Parsed(JobSpec spec, String hash) {
+  private record Parsed(JobSpec spec, String hash, String newSecret) {
+  }
+
+  /** A webhook URL the address guard refuses (private networks, say) is refused now, not at its first event. */
+  private Future<Void> webhookAllowed(JobSpec spec) {
+    if (spec.webhook() == null) {
+      return Future.succeededFuture();
+    }
+    return engine.webhookRefusal(spec.webhook().url()).compose(refusal -> refusal == null ? Future.succeededFuture()
+        : Future.failedFuture(Problem.invalid("/webhook/url", refusal)));
   }
 
   /** The submitted body as a spec and its hash (null unless asked); throws a {@link Problem} for bad input. */
@@ -76,7 +95,7 @@ final class JobRoutes {
       throw Problem.invalid("/", "the body is not a JSON object");
     }
     JobSpec spec = parser.parse(body);
-    return new Parsed(spec, hash ? parser.hash(spec) : null);
+    return new Parsed(spec, hash ? parser.hash(spec) : null, JobSpecParser.generatedSecret(body, spec));
   }
 
   private void list(RoutingContext ctx) {
@@ -150,6 +169,22 @@ final class JobRoutes {
           JsonArray items = new JsonArray();
           page.entries().forEach(i -> items.add(JobViews.item(i)));
           json(ctx, 200, new JsonObject().put("items", items).put("next", page.next()));
+        })
+        .onFailure(err -> ctx.fail(badCursor(err)));
+  }
+
+  private void deliveries(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    visible(id, TokenAuth.caller(ctx))
+        .compose(known -> known ? engine.deliveries(id, limit(ctx), param(ctx, "cursor")) : Future.succeededFuture(null))
+        .onSuccess(page -> {
+          if (page == null) {
+            ctx.fail(Problem.notFound("no job " + id));
+            return;
+          }
+          JsonArray deliveries = new JsonArray();
+          page.entries().forEach(d -> deliveries.add(JobViews.delivery(d)));
+          json(ctx, 200, new JsonObject().put("deliveries", deliveries).put("next", page.next()));
         })
         .onFailure(err -> ctx.fail(badCursor(err)));
   }

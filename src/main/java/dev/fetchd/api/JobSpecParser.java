@@ -11,6 +11,9 @@ import dev.fetchd.job.Limits;
 import dev.fetchd.job.RequestOptions;
 import dev.fetchd.store.SecretBox;
 import dev.fetchd.store.SpecJson;
+import dev.fetchd.job.Webhook;
+import dev.fetchd.job.WebhookEvent;
+import dev.fetchd.webhook.WebhookSigner;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +35,11 @@ import java.util.TreeMap;
  */
 final class JobSpecParser {
   private static final Set<String> TOP_LEVEL = Set.of("type", "urls", "limits", "crawl", "priority", "labels",
-      "request");
+      "request",
+      "webhook");
+  /** The events a webhook gets when its submission names none: every end of the job. */
+  private static final List<WebhookEvent> DEFAULT_EVENTS = List.of(WebhookEvent.JOB_COMPLETED, WebhookEvent.JOB_FAILED,
+      WebhookEvent.JOB_CANCELLED, WebhookEvent.JOB_TIMED_OUT);
 
   private final FetchdConfig config;
   /** Keys the digest of secret values in the request hash: the configured key, else one for this process. */
@@ -84,11 +91,12 @@ final class JobSpecParser {
     int priority = (int) number(body.getValue("priority"), "/priority", 0, -1000, 1000, errors);
     Map<String, String> labels = labels(body.getValue("labels"), errors);
     RequestOptions request = RequestOptionsParser.parse(body.getValue("request"), errors);
+    Webhook webhook = webhook(body.getValue("webhook"), errors);
     errors.throwIfAny();
     if (request.hasSecrets() && config.store().equals("postgres") && config.secretsKeyBytes() == null) {
       throw secretsKeyMissing(request);
     }
-    return new JobSpec(type, urls, limits, crawl, priority, labels, request);
+    return new JobSpec(type, urls, limits, crawl, priority, labels, request, webhook);
   }
 
   /** Secrets would have to be stored in clear: refused, naming each secret field, until a key is configured. */
@@ -105,6 +113,77 @@ final class JobSpecParser {
         "this service stores jobs in PostgreSQL and has no secrets.key (FETCHD_SECRETS_KEY, base64 of 32 bytes) to"
             + " encrypt secret header and cookie values with; set one, or submit the job without secret values",
         fields);
+  }
+
+  /**
+   * The webhook: an http(s) URL, the events wanted (default: every end of the job), and a Standard Webhooks
+   * secret, generated when none is given. Null when the submission has none.
+   */
+  private static Webhook webhook(Object raw, Problem.Collector errors) {
+    if (raw == null) {
+      return null;
+    }
+    if (!(raw instanceof JsonObject w)) {
+      errors.add("/webhook", "must be an object with a url");
+      return null;
+    }
+    for (String k : w.fieldNames()) {
+      if (!Set.of("url", "events", "secret").contains(k)) {
+        errors.add("/webhook/" + k, "unknown webhook option");
+      }
+    }
+    String url = null;
+    Object rawUrl = w.getValue("url");
+    if (!(rawUrl instanceof String u)) {
+      errors.add("/webhook/url", "is required: an http or https URL");
+    } else {
+      String problem = urlProblem(u);
+      if (problem != null) {
+        errors.add("/webhook/url", problem);
+      } else {
+        url = u;
+      }
+    }
+    List<WebhookEvent> events = DEFAULT_EVENTS;
+    Object rawEvents = w.getValue("events");
+    if (rawEvents != null) {
+      if (!(rawEvents instanceof JsonArray arr) || arr.isEmpty()) {
+        errors.add("/webhook/events", "must be a non-empty array of event names");
+      } else {
+        List<WebhookEvent> wanted = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+          WebhookEvent e = arr.getValue(i) instanceof String s ? WebhookEvent.fromWire(s) : null;
+          if (e == null) {
+            errors.add("/webhook/events/" + i, "must be one of job.completed, job.failed, job.cancelled,"
+                + " job.timed_out, item.failed");
+          } else if (!wanted.contains(e)) {
+            wanted.add(e);
+          }
+        }
+        events = wanted;
+      }
+    }
+    String secret = null;
+    Object rawSecret = w.getValue("secret");
+    if (rawSecret == null) {
+      secret = WebhookSigner.generateSecret();
+    } else if (!(rawSecret instanceof String s)) {
+      errors.add("/webhook/secret", "must be a string");
+    } else {
+      String problem = WebhookSigner.secretProblem(s);
+      if (problem != null) {
+        errors.add("/webhook/secret", problem);
+      } else {
+        secret = s;
+      }
+    }
+    return url == null || secret == null ? null : new Webhook(url, events, secret);
+  }
+
+  /** The secret generated for this submission's webhook (none was given), which its answer shows once; or null. */
+  static String generatedSecret(JsonObject body, JobSpec spec) {
+    return spec.webhook() != null && body.getValue("webhook") instanceof JsonObject w && w.getValue("secret") == null
+        ? spec.webhook().secret() : null;
   }
 
   private List<String> urls(Object raw, Problem.Collector errors) {

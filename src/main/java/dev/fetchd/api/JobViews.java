@@ -7,6 +7,7 @@ import dev.fetchd.job.Job;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.Progress;
 import dev.fetchd.store.SpecJson;
+import dev.fetchd.store.WebhookStore;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.TreeMap;
@@ -90,6 +91,21 @@ public final class JobViews {
         .put("durationMs", item.durationMs())
         .put("content", item.storedFile() == null ? null
             : jobPath(item.jobId()) + "/items/" + item.index() + "/content");
+  }
+
+  /** A webhook delivery: what was sent and what its attempts got; never its secret nor its body. */
+  public static JsonObject delivery(WebhookStore.Delivery d) {
+    return new JsonObject()
+        .put("id", d.id())
+        .put("event", d.event())
+        .put("url", d.url())
+        .put("status", d.status().wire())
+        .put("attempts", d.attempts())
+        .put("lastStatus", d.lastStatus())
+        .put("lastError", d.lastError())
+        .put("nextAttemptAt", time(d.nextAttemptAt()))
+        .put("createdAt", time(d.createdAt()))
+        .put("updatedAt", time(d.updatedAt()));
   }
 
   private static String time(Instant t) {

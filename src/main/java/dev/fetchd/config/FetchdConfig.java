@@ -47,7 +47,9 @@ public record FetchdConfig(
     long httpBodyTimeoutMs,
     long httpMaxBodyBytesInFlight,
     String secretsKey,
-    String pgPassword) {
+    String pgPassword,
+    long webhooksRetryBaseMs,
+    long webhooksTimeoutMs) {
 
   private static final long GIB = 1L << 30;
   /** The largest request body the service can be told to read (bodies are held in memory). */
@@ -111,7 +113,12 @@ public record FetchdConfig(
       // 0: a quarter of the heap, at least one http.maxBodyBytes
       Setting.longValue("http.maxBodyBytesInFlight", 0, 0, 64 * GIB),
       // base64 of 32 bytes: the AES-256 key of secret request values kept in PostgreSQL; empty: none
-      Setting.string("secrets.key", ""));
+      Setting.string("secrets.key", ""),
+      // the first retry of a webhook delivery; later ones are 60, 360, 1440, 3600, 7200, 7200 times it (5 s:
+      // about a day in all)
+      Setting.longValue("webhooks.retryBaseMs", 5_000, 1, 3_600_000),
+      // one delivery attempt, connect to last byte of the answer
+      Setting.longValue("webhooks.timeoutMs", 10_000, 100, 120_000));
 
   /**
    * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where

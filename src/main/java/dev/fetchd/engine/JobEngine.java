@@ -19,6 +19,8 @@ import dev.fetchd.store.DuplicateJobException;
 import dev.fetchd.store.JobClaims;
 import dev.fetchd.store.JobDriver;
 import dev.fetchd.store.Page;
+import dev.fetchd.store.WebhookStore;
+import dev.fetchd.webhook.WebhookDispatcher;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -47,6 +49,7 @@ public final class JobEngine {
   private static final Logger log = LoggerFactory.getLogger(JobEngine.class);
   private static final long CANCEL_WAIT_MS = 10_000;
   private static final int ITEMS_ON_LOOP = 2_000;
+  private static final long WEBHOOK_GRACE_MS = 2_000;
   static final JobError SHUTDOWN = new JobError("shutdown", "the service shut down before the job finished");
   private static final JobError BY_CLIENT = new JobError("cancelled", "cancelled by client");
 
@@ -66,6 +69,8 @@ public final class JobEngine {
   private final Claimer claimer;
   private final Rescuer rescuer;
   private final Cleaner cleaner;
+  /** Webhook deliveries; null when this engine sends none. */
+  final WebhookDispatcher webhooks;
 
   /** The context whose event loop owns every job here: calls from elsewhere (the API's loop) hop onto it. */
   private final ContextInternal context;
@@ -75,8 +80,15 @@ public final class JobEngine {
 
   public JobEngine(Vertx vertx, FetchdConfig config, JobDriver driver, Fetcher fetcher, FileStore files,
                    FetchdMetrics metrics) {
+    this(vertx, config, driver, fetcher, files, metrics, null);
+  }
+
+  /** An engine that tells {@code webhooks} of job and item events (null: none). */
+  public JobEngine(Vertx vertx, FetchdConfig config, JobDriver driver, Fetcher fetcher, FileStore files,
+                   FetchdMetrics metrics, WebhookDispatcher webhooks) {
     this.vertx = vertx;
     this.context = (ContextInternal) vertx.getOrCreateContext();
+    this.webhooks = webhooks;
     this.config = config;
     this.driver = driver;
     this.fetcher = fetcher;
@@ -88,6 +100,14 @@ public final class JobEngine {
     this.parser = dev.fetchd.crawl.PageParser.create(vertx, config, metrics);
     this.fetchContext = new FetchContext(vertx, hosts, global, robots, fetcher, metrics, config.crawlMaxCrawlDelayMs());
     this.lifecycle = new Lifecycle(vertx, driver, metrics);
+    if (webhooks != null) {
+      // a change made in SQL (a queued job cancelled, a takeover that gave up) names the job only: read it
+      lifecycle.onTerminal((id, job) -> (job != null ? Future.succeededFuture(job) : driver.get(id)).onSuccess(j -> {
+        if (j != null && j.state().isTerminal()) {
+          webhooks.jobEnded(j);
+        }
+      }));
+    }
     this.watchers = new JobWatchers(vertx, driver, id -> {
       RunningJob rj = running.get(id);
       return rj == null || rj.finished() ? null : rj.job;
@@ -132,6 +152,9 @@ public final class JobEngine {
       rescuer.start();
       cleaner.start();
       lifecycle.start();
+      if (webhooks != null) {
+        webhooks.start();
+      }
       pump();
     });
   }
@@ -355,6 +378,16 @@ public final class JobEngine {
     }, Job::copy);
   }
 
+  /** A job's webhook deliveries, oldest first. */
+  public Future<Page<WebhookStore.Delivery>> deliveries(String jobId, int limit, String cursor) {
+    return onLoop(() -> driver.webhooks().deliveries(jobId, limit, cursor), page -> page);
+  }
+
+  /** Why a webhook URL is refused at submission (the address guard), or null when it may be used. */
+  public Future<String> webhookRefusal(String url) {
+    return webhooks == null ? Future.succeededFuture(null) : onLoop(() -> webhooks.refusal(url), why -> why);
+  }
+
   // ---- lifecycle -------------------------------------------------------------------------------------
 
   /** Claims queued jobs while running slots are free. */
@@ -489,7 +522,9 @@ public final class JobEngine {
     rescuer.stop();
     cleaner.stop();
     lifecycle.stop();
-    return driver.unlisten();
+    // deliveries in flight get a moment to be recorded before the store closes
+    Future<Void> sent = webhooks == null ? Future.succeededFuture() : webhooks.stop(WEBHOOK_GRACE_MS);
+    return sent.compose(v -> driver.unlisten());
   }
 
   public boolean shuttingDown() {

@@ -37,6 +37,8 @@ final class Lifecycle {
   private boolean refreshAgain;
   private long refreshTimer = -1;
   private long periodic = -1;
+  /** Told of every terminal state recorded here, with the job when the caller has it (else null). */
+  private java.util.function.BiConsumer<String, Job> onTerminal = (id, job) -> { };
 
   Lifecycle(Vertx vertx, JobDriver driver, FetchdMetrics metrics) {
     this.vertx = vertx;
@@ -73,6 +75,11 @@ final class Lifecycle {
    */
   void itemMoved(ItemState from, ItemState to) {
     itemTransitions[from.ordinal()][to.ordinal()].increment();
+  }
+
+  /** Who hears of terminal states (webhooks): once per change, on the replica that made it. */
+  void onTerminal(java.util.function.BiConsumer<String, Job> hook) {
+    this.onTerminal = hook;
   }
 
   /** A job made here: queued. */
@@ -124,6 +131,9 @@ final class Lifecycle {
     byState.merge(to, 1L, Long::sum);
     generation++;
     changed();
+    if (to.isTerminal()) {
+      onTerminal.accept(jobId, job);
+    }
   }
 
   /** A finished job was removed (retention). */

@@ -254,6 +254,9 @@ final class RunningJob {
     }
     item.state(to);
     engine.lifecycle.itemMoved(from, to);
+    if (to == ItemState.FAILED && engine.webhooks != null && endMode != EndMode.LOST) {
+      engine.webhooks.itemFailed(job, item);
+    }
     job.progress().moved(item.kind(), from, to);
     if (to.isFinal()) {
       dirty.add(item);

@@ -26,6 +26,9 @@ public interface JobDriver extends JobStore, JobClaims {
   /** Per-host permits that hold across every replica (in memory: one process, the local limiter is all). */
   HostPermits hostPermits();
 
+  /** Webhook deliveries, kept as long as jobs are (in memory: this process; PostgreSQL: every replica's). */
+  WebhookStore webhooks();
+
   /** Starts delivering notifications to {@code listener}. One listener per driver. */
   Future<Void> listen(Listener listener);
 

@@ -38,6 +38,7 @@ public final class MemoryJobStore implements JobDriver {
   private final TreeSet<Entry> queued = new TreeSet<>(
       Comparator.comparingInt((Entry e) -> -e.job.spec().priority()).thenComparingLong(e -> e.seq));
   private final HostPermits hostPermits = new MemoryHostPermits();
+  private final MemoryWebhookStore webhooks = new MemoryWebhookStore();
   private long seq;
   private Listener listener;
   private Context listenerContext;
@@ -220,6 +221,7 @@ public final class MemoryJobStore implements JobDriver {
 
   @Override
   public Future<Void> delete(String jobId) {
+    webhooks.deleteDeliveries(jobId);
     Entry e = byId.remove(jobId);
     if (e != null) {
       bySeq.remove(e.seq);
@@ -375,6 +377,11 @@ public final class MemoryJobStore implements JobDriver {
   @Override
   public HostPermits hostPermits() {
     return hostPermits;
+  }
+
+  @Override
+  public WebhookStore webhooks() {
+    return webhooks;
   }
 
   // ---- notifications ---------------------------------------------------------------------------------

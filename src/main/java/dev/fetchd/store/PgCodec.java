@@ -48,7 +48,7 @@ final class PgCodec {
    * spec is refused (the API refuses those jobs first): a secret is never written in clear.
    */
   static JsonObject specJson(JobSpec spec, String jobId, SecretBox secrets) {
-    return (JsonObject) safeJson(SpecJson.encode(spec, value -> {
+    return (JsonObject) safeJson(SpecJson.encodeStored(spec, value -> {
       if (secrets == null) {
         throw new IllegalStateException("a job with secret request values needs secrets.key (FETCHD_SECRETS_KEY)");
       }

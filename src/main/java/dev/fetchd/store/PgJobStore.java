@@ -149,6 +149,7 @@ public final class PgJobStore implements JobDriver {
   private final HostPermits hostPermits;
   /** Seals secret request values at rest; null when no key is configured (such jobs are refused). */
   private volatile SecretBox secrets;
+  private final WebhookStore webhooks;
 
   private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
     this.vertx = vertx;
@@ -162,6 +163,7 @@ public final class PgJobStore implements JobDriver {
         .build();
     this.notifier = new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
     this.hostPermits = new PgHostPermits(pool);
+    this.webhooks = new PgWebhookStore(pool);
   }
 
   /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */
@@ -239,6 +241,11 @@ public final class PgJobStore implements JobDriver {
   @Override
   public HostPermits hostPermits() {
     return hostPermits;
+  }
+
+  @Override
+  public WebhookStore webhooks() {
+    return webhooks;
   }
 
   public PgNotifier.Channels channels() {
@@ -421,7 +428,7 @@ public final class PgJobStore implements JobDriver {
   @Override
   public Future<Void> delete(String jobId) {
     return inOrder(jobId, () -> pool.preparedQuery("DELETE FROM fetchd_jobs WHERE id = $1").execute(Tuple.of(jobId))
-        .mapEmpty());
+        .compose(v -> webhooks.deleteDeliveries(jobId)));
   }
 
   @Override

@@ -5,6 +5,8 @@ import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobType;
 import dev.fetchd.job.Limits;
 import dev.fetchd.job.RequestOptions;
+import dev.fetchd.job.Webhook;
+import dev.fetchd.job.WebhookEvent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Collections;
@@ -19,7 +21,8 @@ import java.util.TreeMap;
 /**
  * A job's spec as JSON, without its URL list (the URLs are the items): the same document is the API's
  * {@code spec} field and what the PostgreSQL store keeps, so the two cannot drift apart. Secret request values
- * go through a function: {@code "***"} for the API (the default), sealed for the store.
+ * go through a function: {@code "***"} for the API (the default), sealed for the store; the store's copy also
+ * keeps the webhook's secret ({@link #encodeStored}).
  */
 public final class SpecJson {
   private SpecJson() {
@@ -65,6 +68,11 @@ public final class SpecJson {
         .put("labels", new JsonObject(new TreeMap<>(spec.labels())));
     if (!spec.request().isEmpty()) {
       json.put("request", request(spec.request(), secret));
+    }
+    if (spec.webhook() != null) {
+      // url and events only: the secret is shown once, in the answer to the submission that generated it
+      json.put("webhook", new JsonObject().put("url", spec.webhook().url())
+          .put("events", new JsonArray(spec.webhook().events().stream().map(WebhookEvent::wire).toList())));
     }
     return json;
   }
@@ -112,6 +120,18 @@ public final class SpecJson {
     return new RequestOptions(headers, r.getString("userAgent"), cookies, secretHeaders, unreadable[0]);
   }
 
+  /**
+   * What a store keeps: {@link #encode} with each secret request value through {@code secret}, and the webhook's
+   * secret, which deliveries are signed with.
+   */
+  public static JsonObject encodeStored(JobSpec spec, UnaryOperator<String> secret) {
+    JsonObject json = encode(spec, secret);
+    if (spec.webhook() != null) {
+      json.getJsonObject("webhook").put("secret", spec.webhook().secret());
+    }
+    return json;
+  }
+
   /** The spec read back; its URL list has the right size, every entry {@code urlPlaceholder}. */
   public static JobSpec decode(JsonObject j, String urlPlaceholder) {
     return decode(j, urlPlaceholder, UnaryOperator.identity());
@@ -133,8 +153,14 @@ public final class SpecJson {
     Map<String, String> labels = new HashMap<>();
     j.getJsonObject("labels", new JsonObject()).forEach(e -> labels.put(e.getKey(), String.valueOf(e.getValue())));
     List<String> urls = Collections.nCopies(j.getInteger("urlCount"), urlPlaceholder);
+    Webhook webhook = null;
+    JsonObject w = j.getJsonObject("webhook");
+    if (w != null) {
+      webhook = new Webhook(w.getString("url"), strings(w.getJsonArray("events")).stream().map(WebhookEvent::fromWire)
+          .filter(java.util.Objects::nonNull).toList(), w.getString("secret"));
+    }
     return new JobSpec(JobType.fromWire(j.getString("type")), urls, limits, crawl, j.getInteger("priority"), labels,
-        request(j.getJsonObject("request"), open));
+        request(j.getJsonObject("request"), open), webhook);
   }
 
   private static List<String> strings(JsonArray a) {

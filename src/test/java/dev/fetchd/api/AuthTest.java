@@ -51,12 +51,16 @@ class AuthTest {
       // bob (from the tokens file) cannot see, list, read or cancel alice's job
       assertThat(fetchd.get("/jobs/" + id, bearer(BOB)).status()).isEqualTo(404);
       assertThat(fetchd.get("/jobs/" + id + "/items", bearer(BOB)).status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/" + id + "/deliveries", bearer(BOB)).status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/" + id + "/deliveries").status()).isEqualTo(401);
       assertThat(fetchd.delete("/jobs/" + id, bearer(BOB)).status()).isEqualTo(404);
       assertThat(fetchd.get("/jobs", bearer(BOB)).json().getJsonArray("jobs")).isEmpty();
 
       // alice and the admin can
       assertThat(fetchd.get("/jobs/" + id + "?wait=10", bearer(ALICE)).json().getString("state")).isEqualTo("completed");
       assertThat(fetchd.get("/jobs/" + id + "/items/0/content", bearer(ALICE)).status()).isEqualTo(200);
+      assertThat(fetchd.get("/jobs/" + id + "/deliveries", bearer(ALICE)).status()).isEqualTo(200);
+      assertThat(fetchd.get("/jobs/" + id + "/deliveries", bearer(ADMIN)).status()).isEqualTo(200);
       assertThat(fetchd.get("/jobs", bearer(ALICE)).json().getJsonArray("jobs")).hasSize(1);
       assertThat(fetchd.get("/jobs", bearer(ADMIN)).json().getJsonArray("jobs")).hasSize(1);
       assertThat(fetchd.delete("/jobs/" + id, bearer(ADMIN)).status()).isEqualTo(200);

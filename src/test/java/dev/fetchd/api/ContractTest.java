@@ -24,6 +24,7 @@ class ContractTest {
       assertThat(fetchd.delete("/jobs/x").status()).isEqualTo(404);
       assertThat(fetchd.get("/jobs/x/items").status()).isEqualTo(404);
       assertThat(fetchd.get("/jobs/x/items/0/content").status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/x/deliveries").status()).isEqualTo(404);
       assertThat(fetchd.get("/metrics").status()).isEqualTo(200);
       assertThat(fetchd.get("/health/live").json().getString("status")).isEqualTo("UP");
       assertThat(fetchd.get("/health/ready").json().getString("status")).isEqualTo("UP");

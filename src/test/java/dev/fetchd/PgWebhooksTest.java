@@ -1,0 +1,100 @@
+package dev.fetchd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fetchd.store.PgTestDatabase;
+import dev.fetchd.testkit.RunningService;
+import dev.fetchd.testkit.TargetServer;
+import dev.fetchd.testkit.WebhookReceiver;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Webhooks with PostgreSQL: a delivery recorded and tried by one replica, which then stops, is delivered by
+ * another replica on the same schema, with the same webhook-id and signature scheme.
+ */
+class PgWebhooksTest {
+  private static final String SCHEMA = "fetchd_test_pg_webhooks";
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static TargetServer target;
+  private static Vertx admin;
+
+  @BeforeAll
+  static void start() {
+    PgTestDatabase.url(); // skips the class without a database
+    target = TargetServer.start();
+    admin = Vertx.vertx();
+    PgTestDatabase.dropSchema(admin, SCHEMA);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (target != null) {
+      target.close();
+    }
+    if (admin != null) {
+      admin.close().await();
+    }
+  }
+
+  private static RunningService replica() {
+    // the first retry comes 1.6 to 2.4 s after a failed attempt: time enough to stop the first replica before it
+    return RunningService.start(new HashMap<>(Map.of("store", "postgres", "pg.url", PgTestDatabase.url(),
+        "pg.schema", SCHEMA, "leaseMs", 2000, "webhooks.retryBaseMs", 2000)));
+  }
+
+  private static JsonArray deliveries(RunningService s, String id) {
+    return s.get("/jobs/" + id + "/deliveries").json().getJsonArray("deliveries");
+  }
+
+  @Test
+  void aPendingDeliveryOfAStoppedReplicaIsDeliveredByAnother() {
+    try (WebhookReceiver receiver = WebhookReceiver.start()) {
+      receiver.answerNext(500);
+      String id;
+      String secret;
+      try (RunningService first = replica()) {
+        JsonObject body = new JsonObject().put("type", "download")
+            .put("urls", new JsonArray(List.of(target.url("/bytes/pg-hook?size=10"), target.url("/status/404"))))
+            .put("webhook", new JsonObject().put("url", receiver.url("/pg"))
+                .put("events", new JsonArray(List.of("job.completed", "item.failed"))));
+        RunningService.Response r = first.post("/jobs", body.encode());
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        id = r.json().getString("id");
+        secret = r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret");
+        receiver.secret(secret);
+        assertThat(first.awaitTerminal(id, WAIT).getString("state")).isEqualTo("completed");
+        // item.failed (answered 500) and job.completed (answered 200) both tried once
+        RunningService.await("both events tried", WAIT, () -> receiver.requests() == 2);
+        assertThat(first.get("/jobs/" + id).body()).doesNotContain(secret);
+      }
+      List<WebhookReceiver.Received> byFirst = receiver.received();
+      assertThat(byFirst).hasSize(2).allSatisfy(r -> assertThat(r.verified()).isTrue());
+      String failedOnce = byFirst.get(0).id();
+
+      try (RunningService second = replica()) {
+        JsonArray seen = deliveries(second, id);
+        assertThat(seen).hasSize(2);
+        RunningService.await("the second replica delivered the pending one", WAIT,
+            () -> deliveries(second, id).stream().allMatch(d -> ((JsonObject) d).getString("status").equals("succeeded")));
+        List<WebhookReceiver.Received> all = receiver.received();
+        assertThat(all).hasSize(3).allSatisfy(r -> assertThat(r.verified()).isTrue());
+        assertThat(all.get(2).id()).isEqualTo(failedOnce);
+        assertThat(all.get(2).body()).isEqualTo(byFirst.get(0).body());
+        JsonObject retried = deliveries(second, id).stream().map(o -> (JsonObject) o)
+            .filter(d -> d.getString("id").equals(failedOnce)).findFirst().orElseThrow();
+        assertThat(retried.getInteger("attempts")).isEqualTo(2);
+        assertThat(retried.getInteger("lastStatus")).isEqualTo(200);
+        assertThat(second.metric("fetchd_webhook_deliveries_total", "outcome", "succeeded")).isEqualTo(1);
+      }
+    }
+  }
+}
