@@ -105,8 +105,23 @@ public final class Verify {
       }
       if (checkFiles) {
         Path dir = data.resolve("files").resolve(job);
+        // a body is stored as <index>, or <index>.<attempt> when its job was claimed from a shared queue
+        java.util.Map<Integer, Path> stored = new java.util.concurrent.ConcurrentHashMap<>();
+        if (Files.isDirectory(dir)) {
+          try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+            list.forEach(p -> {
+              String name = p.getFileName().toString();
+              int dot = name.indexOf('.');
+              try {
+                stored.put(Integer.parseInt(dot < 0 ? name : name.substring(0, dot)), p);
+              } catch (NumberFormatException e) {
+                // not a body
+              }
+            });
+          }
+        }
         IntStream.range(0, urls.size()).parallel().forEach(i -> {
-          Path f = dir.resolve(Integer.toString(i));
+          Path f = stored.getOrDefault(i, dir.resolve(Integer.toString(i)));
           String problem = null;
           try {
             long size = Files.size(f);

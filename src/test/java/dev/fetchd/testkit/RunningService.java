@@ -147,6 +147,10 @@ public final class RunningService implements AutoCloseable {
     return dataDir;
   }
 
+  public Vertx vertx() {
+    return vertx;
+  }
+
   public FetchdVerticle verticle() {
     return verticle;
   }
