@@ -172,7 +172,7 @@ public final class FileStore {
   /** Stores a body already in memory: create, write, fsync, rename and sha256 in one worker call. */
   public Future<TempFile.Stored> storeWhole(io.vertx.core.buffer.Buffer body, String name) {
     TempFile temp = newTemp(name);
-    temp.write(body);
+    temp.enqueue(body); // written by the commit's call: one trip to a worker in all
     return temp.commit(name);
   }
 

@@ -61,15 +61,20 @@ public final class TempFile {
 
   /** Queues a chunk. A write error (disk full...) goes to the {@link #exceptionHandler}. */
   public void write(Buffer chunk) {
+    if (enqueue(chunk) && !writing) {
+      writeQueued();
+    }
+  }
+
+  /** Queues a chunk for the next worker call without starting one: {@link #commit} writes it. */
+  boolean enqueue(Buffer chunk) {
     if (ended != null || failed != null) {
-      return;
+      return false;
     }
     bytes += chunk.length();
     queued.add(chunk);
     queuedBytes += chunk.length();
-    if (!writing) {
-      writeQueued();
-    }
+    return true;
   }
 
   /** True when the caller should pause its source until {@link #drainHandler} fires. */
