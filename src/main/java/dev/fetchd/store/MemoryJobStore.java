@@ -209,7 +209,8 @@ public final class MemoryJobStore implements JobDriver {
     List<String> out = new ArrayList<>();
     for (Entry e : bySeq.values()) {
       Instant f = e.job.finishedAt();
-      if (e.job.state().isTerminal() && f != null && f.isBefore(cutoff)) {
+      // a job whose webhook deliveries are still being retried stays until they end (at least once)
+      if (e.job.state().isTerminal() && f != null && f.isBefore(cutoff) && !webhooks.hasPending(e.job.id())) {
         out.add(e.job.id());
         if (out.size() >= max) {
           break;

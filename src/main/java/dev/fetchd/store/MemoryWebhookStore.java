@@ -111,6 +111,16 @@ final class MemoryWebhookStore implements WebhookStore {
     return Future.succeededFuture(new Page<>(page, next));
   }
 
+  /** Whether a job has a delivery still pending (its job is kept past retention until none is). */
+  boolean hasPending(String jobId) {
+    for (String id : byJob.getOrDefault(jobId, new TreeMap<>()).values()) {
+      if (byId.get(id).d().status() == Status.PENDING) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   public Future<Void> deleteDeliveries(String jobId) {
     TreeMap<Long, String> ids = byJob.remove(jobId);

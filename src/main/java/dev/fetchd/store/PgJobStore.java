@@ -419,8 +419,10 @@ public final class PgJobStore implements JobDriver {
 
   @Override
   public Future<List<String>> finishedBefore(Instant cutoff, int max) {
-    return pool.preparedQuery("SELECT id FROM fetchd_jobs WHERE state IN " + TERMINAL
-            + " AND finished_at < $1 ORDER BY finished_at LIMIT $2")
+    // a job whose webhook deliveries are still being retried stays until they end (at least once)
+    return pool.preparedQuery("SELECT id FROM fetchd_jobs j WHERE state IN " + TERMINAL
+            + " AND finished_at < $1 AND NOT EXISTS (SELECT 1 FROM fetchd_webhook_deliveries d"
+            + " WHERE d.job_id = j.id AND d.status = 'pending') ORDER BY finished_at LIMIT $2")
         .execute(Tuple.of(PgCodec.odt(cutoff), max))
         .map(PgJobStore::ids);
   }

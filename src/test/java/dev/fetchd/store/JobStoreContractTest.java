@@ -487,6 +487,26 @@ abstract class JobStoreContractTest {
   }
 
   @Test
+  void aJobWhoseWebhookDeliveriesArePendingIsKeptPastRetentionUntilTheyEnd() {
+    if (!(store instanceof JobDriver driver)) {
+      return; // only a driver keeps deliveries
+    }
+    Instant cutoff = T0.plus(1, ChronoUnit.HOURS);
+    Job a = insertIn(JobState.COMPLETED, cutoff.minusSeconds(600));
+    Job b = insertIn(JobState.COMPLETED, cutoff.minusSeconds(600));
+    WebhookStore hooks = driver.webhooks();
+    WebhookStore.Delivery d = WebhookStore.Delivery.pending("msg_" + UUID.randomUUID(), a.id(), "job.completed",
+        "https://example.com/h", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "{}");
+    hooks.addDelivery(d).await();
+    assertThat(store.finishedBefore(cutoff, 100).await()).as("a's delivery is still being retried")
+        .containsExactly(b.id());
+    WebhookStore.Delivery claimed = hooks.claimDue(1, 30_000).await().get(0);
+    hooks.attempted(new WebhookStore.Attempt(d.id(), claimed.attempts(), WebhookStore.Status.SUCCEEDED, 200, null, 0))
+        .await();
+    assertThat(store.finishedBefore(cutoff, 100).await()).containsExactlyInAnyOrder(a.id(), b.id());
+  }
+
+  @Test
   void deleteRemovesTheJobItsItemsAndItsIdempotencyKey() {
     Job keep = submit(2);
     Job gone = submit(3, "key-gone", null);
