@@ -160,6 +160,6 @@ final class SitemapSeeder {
 
   private static Throwable describe(FetchResult r) {
     String what = r.status() != null ? "HTTP " + r.status() : r.error() != null ? r.error().wire() : "no answer";
-    return new IllegalStateException(what + (r.message() != null ? ": " + r.message() : ""));
+    return new IllegalStateException(r.message() != null ? r.message() : what);
   }
 }
