@@ -109,6 +109,18 @@ class SitemapsTest {
   }
 
   @Test
+  void aSitemapsOptionThatIsNotABooleanIsRefusedNamingIt() {
+    try (RunningService fetchd = RunningService.start()) {
+      JsonObject body = new JsonObject().put("type", "crawl").put("urls", new JsonArray().add("http://127.0.0.1:9/"))
+          .put("crawl", new JsonObject().put("sitemaps", "yes"));
+      RunningService.Response r = fetchd.post("/jobs", body.encode());
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.header("Content-Type")).startsWith("application/problem+json");
+      assertThat(r.body()).contains("/crawl/sitemaps");
+    }
+  }
+
+  @Test
   void withoutSitemapsTheyAreNeitherReadNorFollowed() {
     try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
       site(target);
