@@ -143,7 +143,8 @@ final class RunningJob {
     List<String> seeds = items.stream().filter(i -> i.depth() == 0).map(Item::url).toList();
     CrawlFrontier f = frontier;
     expanding++;
-    new SitemapSeeder(engine, job.id(), limits(), userAgent(), f::allows, job.spec().crawl().maxPages())
+    new SitemapSeeder(engine, job.id(), limits(), userAgent(), f::allows, job.spec().crawl().maxPages(),
+        this::ending) // an ending job waits for the document in flight only, not for the rest
         .discover(seeds)
         .onComplete(ar -> {
           expanding--;

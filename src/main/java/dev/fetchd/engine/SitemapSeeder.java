@@ -49,6 +49,8 @@ final class SitemapSeeder {
   /** The crawl's scope and include/exclude: client regular expressions, so applied on the worker. */
   private final Predicate<String> scope;
   private final int maxUrls;
+  /** True once the job ends (cancel, deadline, shutdown): no further document is read. */
+  private final java.util.function.BooleanSupplier stopped;
   private final ArrayDeque<Doc> queue = new ArrayDeque<>();
   private final Set<String> queued = new HashSet<>();
   private final Set<String> urls = new HashSet<>();
@@ -56,7 +58,8 @@ final class SitemapSeeder {
   private int documents;
 
   SitemapSeeder(JobEngine engine, String jobId, Limits limits, String jobUserAgent, Predicate<String> scope,
-                int maxUrls) {
+                int maxUrls, java.util.function.BooleanSupplier stopped) {
+    this.stopped = stopped;
     this.engine = engine;
     this.jobId = jobId;
     this.limits = limits;
@@ -103,7 +106,7 @@ final class SitemapSeeder {
   /** Reads the queued documents one after the other until none is left, or a budget is spent. */
   private Future<Void> next() {
     Doc doc = queue.poll();
-    if (doc == null || documents >= MAX_DOCUMENTS || found.size() >= maxUrls) {
+    if (doc == null || documents >= MAX_DOCUMENTS || found.size() >= maxUrls || stopped.getAsBoolean()) {
       return Future.succeededFuture();
     }
     documents++;
