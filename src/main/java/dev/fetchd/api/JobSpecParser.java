@@ -253,7 +253,7 @@ final class JobSpecParser {
       errors.add("/crawl", "must be an object");
       return null;
     }
-    Set<String> known = Set.of("maxDepth", "maxPages", "scope", "include", "exclude", "assets", "robots");
+    Set<String> known = Set.of("maxDepth", "maxPages", "scope", "include", "exclude", "assets", "robots", "sitemaps");
     for (String k : c.fieldNames()) {
       if (!known.contains(k)) {
         errors.add("/crawl/" + k, "unknown crawl option");
@@ -274,7 +274,8 @@ final class JobSpecParser {
     List<String> exclude = patterns(c.getValue("exclude"), "/crawl/exclude", errors);
     boolean assets = bool(c.getValue("assets"), "/crawl/assets", false, errors);
     boolean robots = bool(c.getValue("robots"), "/crawl/robots", true, errors);
-    return new CrawlOptions(maxDepth, maxPages, scope, include, exclude, assets, robots);
+    boolean sitemaps = bool(c.getValue("sitemaps"), "/crawl/sitemaps", false, errors);
+    return new CrawlOptions(maxDepth, maxPages, scope, include, exclude, assets, robots, sitemaps);
   }
 
   private static List<String> patterns(Object raw, String field, Problem.Collector errors) {

@@ -74,7 +74,7 @@ public final class JobViews {
   public static JsonObject item(Item item) {
     JsonObject error = item.error() == null ? null
         : new JsonObject().put("code", item.error().code().wire()).put("message", item.error().message());
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("index", item.index())
         .put("kind", item.kind().wire())
         .put("url", item.url())
@@ -91,6 +91,10 @@ public final class JobViews {
         .put("durationMs", item.durationMs())
         .put("content", item.storedFile() == null ? null
             : jobPath(item.jobId()) + "/items/" + item.index() + "/content");
+    if (item.via() != null) {
+      json.put("via", item.via()); // optional: absent for seeds and links
+    }
+    return json;
   }
 
   /** A webhook delivery: what was sent and what its attempts got; never its secret nor its body. */

@@ -98,6 +98,34 @@ final class CrawlFrontier {
     return out;
   }
 
+  /**
+   * Whether a normalised URL passes scope and include/exclude. Reads only the immutable scope: safe on a worker,
+   * where it belongs (client regular expressions).
+   */
+  boolean allows(String url) {
+    return scope.allows(url);
+  }
+
+  /**
+   * The new page items for URLs read from sitemaps (already filtered by {@link #allows}): unseen, within
+   * {@code maxPages} and the item cap, like links. They are depth 1, one step from the seed whose origin
+   * named the sitemap, so their links are followed while {@code maxDepth} allows; they are admitted even
+   * with {@code maxDepth} 0, since the client asked for the sitemaps.
+   */
+  List<Item> acceptSitemap(List<SitemapSeeder.Found> found) {
+    List<Item> out = new ArrayList<>();
+    for (SitemapSeeder.Found f : found) {
+      if (pages >= options.maxPages() || nextIndex >= maxItems) {
+        break;
+      }
+      if (seen.add(f.url())) {
+        pages++;
+        out.add(new Item(jobId, nextIndex++, ItemKind.PAGE, f.url(), 1, f.sitemap()).via(Item.VIA_SITEMAP));
+      }
+    }
+    return out;
+  }
+
   /** A page's final URL after redirects counts as seen: a later link to it is not fetched again. */
   void seenAs(String finalUrl) {
     String n = finalUrl == null ? null : UrlNormalizer.normalize(finalUrl);

@@ -129,6 +129,30 @@ final class RunningJob {
           new ItemError(ErrorCode.TIMEOUT, "job deadline passed before this item finished"));
     });
     dispatch();
+    if (frontier != null && job.spec().crawl().sitemaps()) {
+      seedFromSitemaps(items);
+    }
+  }
+
+  /**
+   * crawl.sitemaps: reads the seed origins' sitemaps alongside the seeds' own fetches and queues what they list
+   * that is new and in scope. Counts as an extraction under way, so the job cannot end before it is done. Runs
+   * again when another replica takes the job over; the frontier drops what was already queued.
+   */
+  private void seedFromSitemaps(List<Item> items) {
+    List<String> seeds = items.stream().filter(i -> i.depth() == 0).map(Item::url).toList();
+    CrawlFrontier f = frontier;
+    expanding++;
+    new SitemapSeeder(engine, job.id(), limits(), userAgent(), f::allows, job.spec().crawl().maxPages(),
+        this::ending) // an ending job waits for the document in flight only, not for the rest
+        .discover(seeds)
+        .onComplete(ar -> {
+          expanding--;
+          if (ar.succeeded() && ending == null) {
+            addItems(f.acceptSitemap(ar.result()));
+          }
+          dispatch();
+        });
   }
 
   /** Starts as many pending items as the job's permits allow. Re-entrant calls fold into the running loop. */

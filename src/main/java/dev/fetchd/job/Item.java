@@ -20,6 +20,11 @@ public final class Item {
   private int attempts;
   private Long durationMs;
   private String storedFile;
+  /** How a crawl found the URL when not by a link ({@link #VIA_SITEMAP}); null for seeds and links. */
+  private String via;
+
+  /** {@link #via()} of a URL read from a sitemap. */
+  public static final String VIA_SITEMAP = "sitemap";
 
   public Item(String jobId, int index, ItemKind kind, String url, int depth, String parent) {
     this.jobId = jobId;
@@ -47,6 +52,12 @@ public final class Item {
   public Long durationMs() { return durationMs; }
   /** Name of the stored body relative to the data dir, or null when nothing is stored. */
   public String storedFile() { return storedFile; }
+  public String via() { return via; }
+  /** Sets how the URL was found (creation and store reads only); returns this. */
+  public Item via(String via) {
+    this.via = via;
+    return this;
+  }
 
   public void state(ItemState state) { this.state = state; }
 
@@ -63,6 +74,7 @@ public final class Item {
     c.attempts = attempts;
     c.durationMs = durationMs;
     c.storedFile = storedFile;
+    c.via = via;
     return c;
   }
   public void attemptStarted() { attempts++; }

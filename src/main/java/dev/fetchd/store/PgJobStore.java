@@ -73,7 +73,8 @@ public final class PgJobStore implements JobDriver {
   // The fence locks the job row (FOR SHARE) for the statement: a claim or reclaim that changes the holder
   // waits for it, or it waits for them and then sees the new holder and matches nothing.
   private static final String FENCE = "fence AS (SELECT id, attempt FROM fetchd_jobs"
-      + " WHERE id = $18 AND claimed_by = $19 AND attempt = $20 FOR SHARE)";
+      + " WHERE id = $" + (PgCodec.ITEM_ARRAYS + 1) + " AND claimed_by = $" + (PgCodec.ITEM_ARRAYS + 2)
+      + " AND attempt = $" + (PgCodec.ITEM_ARRAYS + 3) + " FOR SHARE)";
   private static final String FENCED_ADD_ITEMS = "WITH " + FENCE + ", ins AS (INSERT INTO fetchd_items ("
       + PgCodec.ITEM_COLUMNS + ", written_attempt) SELECT u.*, fence.attempt FROM " + PgCodec.ITEM_UNNEST
       + " CROSS JOIN fence RETURNING 1) SELECT count(*) AS fenced FROM fence";
@@ -588,7 +589,7 @@ public final class PgJobStore implements JobDriver {
       for (int from = 0; from < Math.max(1, items.size()); from += CHUNK) {
         int first = from;
         parts.add(() -> {
-          // the fence's parameters follow the item arrays: $18..$20
+          // the fence's parameters follow the item arrays ($19..$21)
           Tuple t = PgCodec.itemArrays(items, first, Math.min(items.size(), first + CHUNK))
               .addString(lease.jobId()).addString(lease.replica()).addInteger(lease.attempt());
           return client.preparedQuery(sql).execute(t)

@@ -58,6 +58,9 @@ public final class SpecJson {
           .put("exclude", new JsonArray(c.exclude()))
           .put("assets", c.assets())
           .put("robots", c.robots());
+      if (c.sitemaps()) {
+        crawl.put("sitemaps", true); // absent means false: specs stored before sitemaps read the same
+      }
     }
     JsonObject json = new JsonObject()
         .put("type", spec.type().wire())
@@ -148,7 +151,8 @@ public final class SpecJson {
     if (c != null) {
       crawl = new CrawlOptions(c.getInteger("maxDepth"), c.getInteger("maxPages"),
           CrawlOptions.Scope.valueOf(c.getString("scope").toUpperCase()), strings(c.getJsonArray("include")),
-          strings(c.getJsonArray("exclude")), c.getBoolean("assets"), c.getBoolean("robots"));
+          strings(c.getJsonArray("exclude")), c.getBoolean("assets"), c.getBoolean("robots"),
+          c.getBoolean("sitemaps", false));
     }
     Map<String, String> labels = new HashMap<>();
     j.getJsonObject("labels", new JsonObject()).forEach(e -> labels.put(e.getKey(), String.valueOf(e.getValue())));
