@@ -20,6 +20,10 @@ public final class Item {
   private int attempts;
   private Long durationMs;
   private String storedFile;
+  /** The last request's line and headers as sent, secret values "***" (HTTP/1.1 wire form), or null. */
+  private String requestHead;
+  /** The status line and headers as received with the stored body (HTTP/1.1 wire form, bounded), or null. */
+  private String responseHead;
 
   public Item(String jobId, int index, ItemKind kind, String url, int depth, String parent) {
     this.jobId = jobId;
@@ -47,6 +51,8 @@ public final class Item {
   public Long durationMs() { return durationMs; }
   /** Name of the stored body relative to the data dir, or null when nothing is stored. */
   public String storedFile() { return storedFile; }
+  public String requestHead() { return requestHead; }
+  public String responseHead() { return responseHead; }
 
   public void state(ItemState state) { this.state = state; }
 
@@ -63,6 +69,8 @@ public final class Item {
     c.attempts = attempts;
     c.durationMs = durationMs;
     c.storedFile = storedFile;
+    c.requestHead = requestHead;
+    c.responseHead = responseHead;
     return c;
   }
   public void attemptStarted() { attempts++; }
@@ -81,6 +89,12 @@ public final class Item {
     this.bytes = bytes;
     this.sha256 = sha256;
     this.error = null;
+  }
+
+  /** The heads of the exchange that gave the stored body (kept for the WARC export). */
+  public void heads(String requestHead, String responseHead) {
+    this.requestHead = requestHead;
+    this.responseHead = responseHead;
   }
 
   public void error(ItemError error) {

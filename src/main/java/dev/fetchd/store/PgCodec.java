@@ -31,14 +31,14 @@ final class PgCodec {
       + " deadline_at";
 
   static final String ITEM_COLUMNS = "job_id, idx, kind, url, final_url, depth, parent, state, status, content_type,"
-      + " bytes, sha256, error_code, error_message, attempts, duration_ms, stored_file";
+      + " bytes, sha256, error_code, error_message, attempts, duration_ms, stored_file, request_head, response_head";
 
-  /** The unnest(...) of {@link #itemArrays}: one typed array per item column, $1..$17. */
+  /** The unnest(...) of {@link #itemArrays}: one typed array per item column, $1..$19. */
   static final String ITEM_UNNEST = "unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[],"
       + " $7::text[], $8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[],"
-      + " $15::int[], $16::bigint[], $17::text[])"
+      + " $15::int[], $16::bigint[], $17::text[], $18::text[], $19::text[])"
       + " AS u(job_id, idx, kind, url, final_url, depth, parent, state, status, content_type, bytes, sha256, error_code,"
-      + " error_message, attempts, duration_ms, stored_file)";
+      + " error_message, attempts, duration_ms, stored_file, request_head, response_head)";
 
 
   // ---- jobs ------------------------------------------------------------------------------------------
@@ -202,6 +202,7 @@ final class PgCodec {
     }
     item.attempts(r.getInteger("attempts"));
     item.durationMs(r.getLong("duration_ms"));
+    item.heads(r.getString("request_head"), r.getString("response_head"));
     return item;
   }
 
@@ -225,6 +226,8 @@ final class PgCodec {
     Integer[] attempts = new Integer[n];
     Long[] duration = new Long[n];
     String[] stored = new String[n];
+    String[] requestHead = new String[n];
+    String[] responseHead = new String[n];
     for (int i = 0; i < n; i++) {
       Item it = items.get(from + i);
       jobId[i] = it.jobId();
@@ -244,9 +247,11 @@ final class PgCodec {
       attempts[i] = it.attempts();
       duration[i] = it.durationMs();
       stored[i] = safe(it.storedFile());
+      requestHead[i] = safe(it.requestHead());
+      responseHead[i] = safe(it.responseHead());
     }
     return Tuple.of(jobId, idx, kind, url, finalUrl, depth, parent, state, status, contentType, bytes, sha, errorCode,
-        errorMessage, attempts, duration, stored);
+        errorMessage, attempts, duration, stored, requestHead, responseHead);
   }
 
   // ---- time ------------------------------------------------------------------------------------------

@@ -66,14 +66,14 @@ public final class PgJobStore implements JobDriver {
   private static final String ITEM_SET = "state = u.state, final_url = u.final_url, status = u.status,"
       + " content_type = u.content_type, bytes = u.bytes, sha256 = u.sha256, error_code = u.error_code,"
       + " error_message = u.error_message, attempts = u.attempts, duration_ms = u.duration_ms,"
-      + " stored_file = u.stored_file";
+      + " stored_file = u.stored_file, request_head = u.request_head, response_head = u.response_head";
   private static final String UPDATE_ITEMS = "UPDATE fetchd_items i SET " + ITEM_SET
       + " FROM " + PgCodec.ITEM_UNNEST + " WHERE i.job_id = u.job_id AND i.idx = u.idx";
 
   // The fence locks the job row (FOR SHARE) for the statement: a claim or reclaim that changes the holder
   // waits for it, or it waits for them and then sees the new holder and matches nothing.
   private static final String FENCE = "fence AS (SELECT id, attempt FROM fetchd_jobs"
-      + " WHERE id = $18 AND claimed_by = $19 AND attempt = $20 FOR SHARE)";
+      + " WHERE id = $20 AND claimed_by = $21 AND attempt = $22 FOR SHARE)";
   private static final String FENCED_ADD_ITEMS = "WITH " + FENCE + ", ins AS (INSERT INTO fetchd_items ("
       + PgCodec.ITEM_COLUMNS + ", written_attempt) SELECT u.*, fence.attempt FROM " + PgCodec.ITEM_UNNEST
       + " CROSS JOIN fence RETURNING 1) SELECT count(*) AS fenced FROM fence";
@@ -586,7 +586,7 @@ public final class PgJobStore implements JobDriver {
       for (int from = 0; from < Math.max(1, items.size()); from += CHUNK) {
         int first = from;
         parts.add(() -> {
-          // the fence's parameters follow the item arrays: $18..$20
+          // the fence's parameters follow the item arrays: $20..$22
           Tuple t = PgCodec.itemArrays(items, first, Math.min(items.size(), first + CHUNK))
               .addString(lease.jobId()).addString(lease.replica()).addInteger(lease.attempt());
           return client.preparedQuery(sql).execute(t)
