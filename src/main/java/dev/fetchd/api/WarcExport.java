@@ -38,7 +38,8 @@ final class WarcExport {
   WarcExport(Vertx vertx, JobEngine engine, FileStore files) {
     this.engine = engine;
     this.files = files;
-    // its own small pool: a long export must not hold the workers the fetches and the API need
+    // its own small pool: a long export must not hold the workers the fetches and the API need. Unordered:
+    // each export's steps are already chained, and exports on the same event loop must not queue behind each other
     this.workers = vertx.createSharedWorkerExecutor("fetchd-warc", 2);
   }
 
@@ -59,7 +60,7 @@ final class WarcExport {
       info[0] = warc.warcinfo(filename, Instant.now(), warcinfo(job));
       out.flush();
       return null;
-    }, true)
+    }, false)
         .compose(v -> page(job, warc, out, info[0], null))
         .onSuccess(v -> response.end())
         // the status is out: all a client can be told now is that the file is cut short
@@ -76,7 +77,7 @@ final class WarcExport {
           }
           out.flush();
           return null;
-        }, true).compose(v -> page.next() == null ? Future.succeededFuture()
+        }, false).compose(v -> page.next() == null ? Future.succeededFuture()
             : page(job, warc, out, warcinfoId, page.next())));
   }
 
