@@ -215,6 +215,30 @@ class WarcExportTest {
   }
 
   @Test
+  void clientsThatLeaveMidExportFreeTheirWorkers() throws Exception {
+    try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
+      String id = fetchd.submitDownload(List.of(target.url("/big/w-leave?size=16000000")), null).getString("id");
+      assertThat(fetchd.awaitTerminal(id, Duration.ofSeconds(60)).getString("state")).isEqualTo("completed");
+      // more readers than the export has workers read a little and hang up (the rest waits on back pressure)
+      for (int i = 0; i < 4; i++) {
+        HttpResponse<java.io.InputStream> r = HTTP.send(HttpRequest.newBuilder(
+            URI.create(fetchd.baseUrl() + "/jobs/" + id + "/warc")).timeout(Duration.ofSeconds(30)).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+        try (java.io.InputStream in = r.body()) {
+          assertThat(in.readNBytes(1000)).hasSize(1000);
+        }
+      }
+      // a worker left waiting on a gone client would hold this one back for minutes
+      long start = System.nanoTime();
+      HttpResponse<byte[]> whole = warc(fetchd, id, "");
+      assertThat(whole.statusCode()).isEqualTo(200);
+      assertThat(read(whole.body()).captures().get(0).payload()).hasSize(16_000_000);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+      assertThat(fetchd.blockedThreads()).isEmpty();
+    }
+  }
+
+  @Test
   void anotherOwnersJobIsNotFound() throws Exception {
     try (TargetServer target = TargetServer.start();
          RunningService fetchd = RunningService.start(Map.of("apiTokens", ALICE + "," + BOB))) {
