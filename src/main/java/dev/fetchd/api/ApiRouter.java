@@ -55,7 +55,7 @@ public final class ApiRouter {
           builder.rootHandler(new TokenAuth(config.apiTokens(), config.adminTokens(), config.metricsPublic()));
           // the contract's validation, on the event loop with validators built once (before every operation's handler)
           ContractValidator.installOn(builder.getRoutes(), contract.getSchemaRepository(), extractor);
-          new JobRoutes(engine, files, new JobSpecParser(config)).mount(builder);
+          new JobRoutes(engine, files, new JobSpecParser(config), new WarcExport(vertx, engine, files)).mount(builder);
           builder.getRoute("getMetrics").addHandler(new MetricsHandler(registry, engine));
           builder.getRoute("getLive").addHandler(ctx -> JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP")));
           builder.getRoute("getReady").addHandler(ctx -> {
@@ -132,6 +132,7 @@ public final class ApiRouter {
           String routable = switch (type) {
             case "application/problem+json" -> "application/json";
             case "text/event-stream", "application/yaml", "application/openmetrics-text" -> "text/plain";
+            case "application/warc" -> "application/octet-stream";
             default -> null;
           };
           if (routable != null && !types.containsKey(routable)) {

@@ -26,11 +26,13 @@ final class JobRoutes {
   private final JobEngine engine;
   private final FileStore files;
   private final JobSpecParser parser;
+  private final WarcExport warc;
 
-  JobRoutes(JobEngine engine, FileStore files, JobSpecParser parser) {
+  JobRoutes(JobEngine engine, FileStore files, JobSpecParser parser, WarcExport warc) {
     this.engine = engine;
     this.files = files;
     this.parser = parser;
+    this.warc = warc;
   }
 
   void mount(RouterBuilder builder) {
@@ -43,6 +45,7 @@ final class JobRoutes {
     builder.getRoute("headItemContent").addHandler(this::content);
     builder.getRoute("getJobEvents").addHandler(this::events);
     builder.getRoute("listDeliveries").addHandler(this::deliveries);
+    builder.getRoute("getJobWarc").addHandler(this::warc);
   }
 
   private void submit(RoutingContext ctx) {
@@ -210,6 +213,21 @@ final class JobRoutes {
           ctx.vertx().fileSystem().props(path.toString())
               .onSuccess(props -> ItemContent.send(ctx, item, path, props))
               .onFailure(err -> ctx.fail(Problem.notFound("content of item " + n + " of job " + id + " is gone")));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void warc(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    boolean gzip = "true".equals(param(ctx, "gzip"));
+    TokenAuth.Caller caller = TokenAuth.caller(ctx);
+    engine.get(id)
+        .onSuccess(job -> {
+          if (job == null || !caller.sees(job.owner())) {
+            ctx.fail(Problem.notFound("no job " + id));
+            return;
+          }
+          warc.send(ctx, job, gzip);
         })
         .onFailure(ctx::fail);
   }

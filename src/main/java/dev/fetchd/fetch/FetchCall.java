@@ -77,6 +77,9 @@ public final class FetchCall {
   private String contentType;
   /** A redirect left the first origin: credentials stay behind from then on. */
   private boolean crossedOrigin;
+  /** The heads of the current hop's exchange (HttpHeads), handed to the item with a success (WARC export). */
+  private String requestHead;
+  private String responseHead;
 
   // the body being read
   private HttpClientResponse body;
@@ -162,6 +165,8 @@ public final class FetchCall {
       if (req.headers() != null) {
         req.headers().apply(target, crossedOrigin, options.getHeaders());
       }
+      requestHead = HttpHeads.request("GET", target.pathAndQuery(), options.getHeaders(),
+          req.headers() != null ? req.headers()::isSecret : HttpHeads::alwaysSecret);
       if (v.address() != null) {
         // connect to the address that was checked, not to a second lookup of the name
         options.setServer(SocketAddress.inetSocketAddress(port, v.address().getHostAddress()));
@@ -257,6 +262,7 @@ public final class FetchCall {
       return;
     }
     body = response;
+    responseHead = HttpHeads.response(response);
     if (req.inMemory() || (declared != null && declared <= SMALL_BODY)) {
       // in memory, or a small body with a known length: gathered, then written, fsynced and renamed in one
       // worker call instead of a round trip per step
@@ -388,7 +394,8 @@ public final class FetchCall {
         : temp.commit(req.storedName());
     stored.onComplete(c -> {
       committing = false;
-      finish(c.succeeded() ? new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null)
+      finish(c.succeeded() ? new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null,
+          requestHead, responseHead)
           : fileError(c.cause()));
     });
   }

@@ -10,14 +10,22 @@ import io.vertx.core.buffer.Buffer;
  *
  * @param retryable    whether another attempt may succeed (connect errors, resets, timeouts, 408, 429, 5xx)
  * @param retryAfterMs the server's Retry-After, capped, or -1 when it gave none
+ * @param requestHead  on success, the last request's line and headers as sent (secrets "***"), see {@link HttpHeads}
+ * @param responseHead on success, the status line and headers as received, see {@link HttpHeads}
  */
 public record FetchResult(ErrorCode error, String message, boolean retryable, long retryAfterMs, String finalUrl,
-                          Integer status, String contentType, TempFile.Stored stored, Buffer body) {
+                          Integer status, String contentType, TempFile.Stored stored, Buffer body,
+                          String requestHead, String responseHead) {
   /** Longer messages are cut: they end up in every listing of the item. */
   static final int MAX_MESSAGE = 1000;
 
   public FetchResult {
     message = clean(message);
+  }
+
+  public FetchResult(ErrorCode error, String message, boolean retryable, long retryAfterMs, String finalUrl,
+                     Integer status, String contentType, TempFile.Stored stored, Buffer body) {
+    this(error, message, retryable, retryAfterMs, finalUrl, status, contentType, stored, body, null, null);
   }
 
   /**
@@ -55,6 +63,7 @@ public record FetchResult(ErrorCode error, String message, boolean retryable, lo
   }
 
   FetchResult at(String finalUrl, Integer status, String contentType) {
-    return new FetchResult(error, message, retryable, retryAfterMs, finalUrl, status, contentType, stored, body);
+    return new FetchResult(error, message, retryable, retryAfterMs, finalUrl, status, contentType, stored, body,
+        requestHead, responseHead);
   }
 }

@@ -17,6 +17,11 @@ public interface HopHeaders {
    */
   void apply(NormalizedUrl target, boolean crossedOrigin, MultiMap headers);
 
+  /** Whether the value of this header must not be shown (it is written as "***" in a kept request head). */
+  default boolean isSecret(String headerName) {
+    return HttpHeads.alwaysSecret(headerName);
+  }
+
   /** A response from {@code from} arrived (a redirect included) with these Set-Cookie values. */
   default void received(NormalizedUrl from, List<String> setCookies) {
   }

@@ -56,6 +56,11 @@ public final class JobHeaders implements HopHeaders {
   }
 
   @Override
+  public boolean isSecret(String headerName) {
+    return options.isSecret(headerName);
+  }
+
+  @Override
   public void received(NormalizedUrl from, List<String> setCookies) {
     if (!setCookies.isEmpty() && inScope.test(from)) {
       jar.store(from, setCookies, System.currentTimeMillis());

@@ -25,6 +25,10 @@ public final class Item {
 
   /** {@link #via()} of a URL read from a sitemap. */
   public static final String VIA_SITEMAP = "sitemap";
+  /** The last request's line and headers as sent, secret values "***" (HTTP/1.1 wire form), or null. */
+  private String requestHead;
+  /** The status line and headers as received with the stored body (HTTP/1.1 wire form, bounded), or null. */
+  private String responseHead;
 
   public Item(String jobId, int index, ItemKind kind, String url, int depth, String parent) {
     this.jobId = jobId;
@@ -58,6 +62,8 @@ public final class Item {
     this.via = via;
     return this;
   }
+  public String requestHead() { return requestHead; }
+  public String responseHead() { return responseHead; }
 
   public void state(ItemState state) { this.state = state; }
 
@@ -75,6 +81,8 @@ public final class Item {
     c.durationMs = durationMs;
     c.storedFile = storedFile;
     c.via = via;
+    c.requestHead = requestHead;
+    c.responseHead = responseHead;
     return c;
   }
   public void attemptStarted() { attempts++; }
@@ -93,6 +101,12 @@ public final class Item {
     this.bytes = bytes;
     this.sha256 = sha256;
     this.error = null;
+  }
+
+  /** The heads of the exchange that gave the stored body (kept for the WARC export). */
+  public void heads(String requestHead, String responseHead) {
+    this.requestHead = requestHead;
+    this.responseHead = responseHead;
   }
 
   public void error(ItemError error) {

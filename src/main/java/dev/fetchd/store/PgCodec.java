@@ -31,17 +31,17 @@ final class PgCodec {
       + " deadline_at";
 
   static final String ITEM_COLUMNS = "job_id, idx, kind, url, final_url, depth, parent, state, status, content_type,"
-      + " bytes, sha256, error_code, error_message, attempts, duration_ms, stored_file, via";
+      + " bytes, sha256, error_code, error_message, attempts, duration_ms, stored_file, via, request_head, response_head";
 
   /** How many parameters {@link #itemArrays} fills ($1..$n): a statement's own parameters follow them. */
-  static final int ITEM_ARRAYS = 18;
+  static final int ITEM_ARRAYS = 20;
 
-  /** The unnest(...) of {@link #itemArrays}: one typed array per item column, $1..$18. */
+  /** The unnest(...) of {@link #itemArrays}: one typed array per item column, $1..$20. */
   static final String ITEM_UNNEST = "unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[],"
       + " $7::text[], $8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[],"
-      + " $15::int[], $16::bigint[], $17::text[], $18::text[])"
+      + " $15::int[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[])"
       + " AS u(job_id, idx, kind, url, final_url, depth, parent, state, status, content_type, bytes, sha256, error_code,"
-      + " error_message, attempts, duration_ms, stored_file, via)";
+      + " error_message, attempts, duration_ms, stored_file, via, request_head, response_head)";
 
 
   // ---- jobs ------------------------------------------------------------------------------------------
@@ -206,6 +206,7 @@ final class PgCodec {
     item.attempts(r.getInteger("attempts"));
     item.durationMs(r.getLong("duration_ms"));
     item.via(r.getString("via"));
+    item.heads(r.getString("request_head"), r.getString("response_head"));
     return item;
   }
 
@@ -230,6 +231,8 @@ final class PgCodec {
     Long[] duration = new Long[n];
     String[] stored = new String[n];
     String[] via = new String[n];
+    String[] requestHead = new String[n];
+    String[] responseHead = new String[n];
     for (int i = 0; i < n; i++) {
       Item it = items.get(from + i);
       jobId[i] = it.jobId();
@@ -250,9 +253,11 @@ final class PgCodec {
       duration[i] = it.durationMs();
       stored[i] = safe(it.storedFile());
       via[i] = it.via();
+      requestHead[i] = safe(it.requestHead());
+      responseHead[i] = safe(it.responseHead());
     }
     return Tuple.of(jobId, idx, kind, url, finalUrl, depth, parent, state, status, contentType, bytes, sha, errorCode,
-        errorMessage, attempts, duration, stored, via);
+        errorMessage, attempts, duration, stored, via, requestHead, responseHead);
   }
 
   // ---- time ------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ public final class PgJobStore implements JobDriver {
   private static final String ITEM_SET = "state = u.state, final_url = u.final_url, status = u.status,"
       + " content_type = u.content_type, bytes = u.bytes, sha256 = u.sha256, error_code = u.error_code,"
       + " error_message = u.error_message, attempts = u.attempts, duration_ms = u.duration_ms,"
-      + " stored_file = u.stored_file";
+      + " stored_file = u.stored_file, request_head = u.request_head, response_head = u.response_head";
   private static final String UPDATE_ITEMS = "UPDATE fetchd_items i SET " + ITEM_SET
       + " FROM " + PgCodec.ITEM_UNNEST + " WHERE i.job_id = u.job_id AND i.idx = u.idx";
 
@@ -589,7 +589,7 @@ public final class PgJobStore implements JobDriver {
       for (int from = 0; from < Math.max(1, items.size()); from += CHUNK) {
         int first = from;
         parts.add(() -> {
-          // the fence's parameters follow the item arrays ($19..$21)
+          // the fence's parameters follow the item arrays ($21..$23)
           Tuple t = PgCodec.itemArrays(items, first, Math.min(items.size(), first + CHUNK))
               .addString(lease.jobId()).addString(lease.replica()).addInteger(lease.attempt());
           return client.preparedQuery(sql).execute(t)
