@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 class PgWebhooksTest {
   private static final String SCHEMA = "fetchd_test_pg_webhooks";
   private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final String KEY = java.util.Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'k');
   private static TargetServer target;
   private static Vertx admin;
 
@@ -47,8 +48,9 @@ class PgWebhooksTest {
 
   private static RunningService replica() {
     // the first retry comes 1.6 to 2.4 s after a failed attempt: time enough to stop the first replica before it
+    // with a secrets key: webhook secrets are sealed at rest, and a replica with the same key opens them
     return RunningService.start(new HashMap<>(Map.of("store", "postgres", "pg.url", PgTestDatabase.url(),
-        "pg.schema", SCHEMA, "leaseMs", 2000, "webhooks.retryBaseMs", 2000)));
+        "pg.schema", SCHEMA, "leaseMs", 2000, "webhooks.retryBaseMs", 2000, "secrets.key", KEY)));
   }
 
   private static JsonArray deliveries(RunningService s, String id) {
@@ -75,6 +77,14 @@ class PgWebhooksTest {
         // item.failed (answered 500) and job.completed (answered 200) both tried once
         RunningService.await("both events tried", WAIT, () -> receiver.requests() == 2);
         assertThat(first.get("/jobs/" + id).body()).doesNotContain(secret);
+        // at rest: the spec's and the pending delivery's copies of the secret are sealed, not in clear
+        String key = secret.substring("whsec_".length());
+        String spec = PgTestDatabase.sql(admin, SCHEMA, "SELECT spec::text AS s FROM fetchd_jobs WHERE id = '" + id + "'")
+            .iterator().next().getString("s");
+        assertThat(spec).doesNotContain(key).contains("enc:v1:");
+        PgTestDatabase.sql(admin, SCHEMA, "SELECT secret FROM fetchd_webhook_deliveries WHERE job_id = '" + id
+            + "' AND status = 'pending'").forEach(row -> assertThat(row.getString("secret"))
+                .startsWith("enc:v1:").doesNotContain(key));
       }
       List<WebhookReceiver.Received> byFirst = receiver.received();
       assertThat(byFirst).hasSize(2).allSatisfy(r -> assertThat(r.verified()).isTrue());

@@ -56,7 +56,7 @@ final class PgCodec {
         throw new IllegalStateException("a job with secret request values needs secrets.key (FETCHD_SECRETS_KEY)");
       }
       return secrets.seal(value, jobId);
-    }));
+    }, webhookSecret -> secrets == null ? webhookSecret : secrets.seal(webhookSecret, jobId)));
   }
 
   static JsonObject labelsJson(Map<String, String> labels) {
@@ -106,7 +106,22 @@ final class PgCodec {
         throw new IllegalArgumentException("no key");
       }
       return secrets.open(sealed, jobId);
-    });
+    }, webhookSecret -> openIfSealed(webhookSecret, jobId, secrets));
+  }
+
+  /**
+   * A webhook secret as kept: sealed when the store had a key (opened here), in clear otherwise. A sealed one
+   * without the key stays sealed, and its deliveries carry signatures the receiver will refuse.
+   */
+  static String openIfSealed(String value, String jobId, SecretBox secrets) {
+    if (value == null || secrets == null || !value.startsWith(SecretBox.PREFIX)) {
+      return value;
+    }
+    try {
+      return secrets.open(value, jobId);
+    } catch (IllegalArgumentException e) {
+      return value;
+    }
   }
 
 

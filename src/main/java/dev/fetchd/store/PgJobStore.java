@@ -164,7 +164,7 @@ public final class PgJobStore implements JobDriver {
         .build();
     this.notifier = new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
     this.hostPermits = new PgHostPermits(pool);
-    this.webhooks = new PgWebhookStore(pool);
+    this.webhooks = new PgWebhookStore(pool, () -> secrets);
   }
 
   /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */

@@ -37,14 +37,19 @@ final class PgWebhookStore implements WebhookStore {
 
   private final Pool pool;
 
-  PgWebhookStore(Pool pool) {
+  /** Seals delivery secrets at rest when the store has a key (secrets.key); null without one. */
+  private final java.util.function.Supplier<SecretBox> secrets;
+
+  PgWebhookStore(Pool pool, java.util.function.Supplier<SecretBox> secrets) {
+    this.secrets = secrets;
     this.pool = pool;
   }
 
   @Override
   public Future<Void> addDelivery(Delivery d) {
     return pool.preparedQuery(INSERT)
-        .execute(Tuple.of(d.id(), d.jobId(), d.event(), PgCodec.safe(d.url()), d.secret(), PgCodec.safe(d.body())))
+        .execute(Tuple.of(d.id(), d.jobId(), d.event(), PgCodec.safe(d.url()), seal(d.secret(), d.jobId()),
+            PgCodec.safe(d.body())))
         .mapEmpty();
   }
 
@@ -77,7 +82,7 @@ final class PgWebhookStore implements WebhookStore {
     return pool.preparedQuery(LIST).execute(Tuple.of(jobId, after, limit + 1)).map(rows -> page(rows, limit));
   }
 
-  private static Page<Delivery> page(RowSet<Row> rows, int limit) {
+  private Page<Delivery> page(RowSet<Row> rows, int limit) {
     List<Delivery> out = new ArrayList<>();
     long last = 0;
     String next = null;
@@ -98,9 +103,10 @@ final class PgWebhookStore implements WebhookStore {
         .mapEmpty();
   }
 
-  private static Delivery delivery(Row r) {
+  private Delivery delivery(Row r) {
     return new Delivery(r.getString("id"), r.getString("job_id"), r.getString("event"), r.getString("url"),
-        r.getString("secret"), r.getString("body"), Status.fromWire(r.getString("status")), r.getInteger("attempts"),
+        PgCodec.openIfSealed(r.getString("secret"), r.getString("job_id"), secrets.get()), r.getString("body"),
+        Status.fromWire(r.getString("status")), r.getInteger("attempts"),
         r.getInteger("last_status"), r.getString("last_error"), PgCodec.instant(r.getOffsetDateTime("next_attempt_at")),
         PgCodec.instant(r.getOffsetDateTime("created_at")), PgCodec.instant(r.getOffsetDateTime("updated_at")));
   }
@@ -111,5 +117,10 @@ final class PgWebhookStore implements WebhookStore {
       sb.append(sb.length() > 0 ? ", " : "").append("d.").append(c.trim());
     }
     return sb.toString();
+  }
+
+  private String seal(String secret, String jobId) {
+    SecretBox box = secrets.get();
+    return box == null || secret == null || secret.isEmpty() ? secret : box.seal(secret, jobId);
   }
 }

@@ -128,9 +128,15 @@ public final class SpecJson {
    * secret, which deliveries are signed with.
    */
   public static JsonObject encodeStored(JobSpec spec, UnaryOperator<String> secret) {
+    return encodeStored(spec, secret, UnaryOperator.identity());
+  }
+
+  /** The same, with the webhook's secret through {@code webhookSecret} (sealed when the store has a key). */
+  public static JsonObject encodeStored(JobSpec spec, UnaryOperator<String> secret,
+                                        UnaryOperator<String> webhookSecret) {
     JsonObject json = encode(spec, secret);
     if (spec.webhook() != null) {
-      json.getJsonObject("webhook").put("secret", spec.webhook().secret());
+      json.getJsonObject("webhook").put("secret", webhookSecret.apply(spec.webhook().secret()));
     }
     return json;
   }
@@ -142,6 +148,12 @@ public final class SpecJson {
 
   /** The same, with each secret request value opened by {@code open} (which throws IllegalArgumentException). */
   public static JobSpec decode(JsonObject j, String urlPlaceholder, UnaryOperator<String> open) {
+    return decode(j, urlPlaceholder, open, UnaryOperator.identity());
+  }
+
+  /** The same, with the webhook's stored secret read through {@code webhookOpen}. */
+  public static JobSpec decode(JsonObject j, String urlPlaceholder, UnaryOperator<String> open,
+                               UnaryOperator<String> webhookOpen) {
     JsonObject l = j.getJsonObject("limits");
     Limits limits = new Limits(l.getInteger("concurrency"), l.getInteger("perHostConcurrency"),
         l.getLong("perHostDelayMs"), l.getLong("requestTimeoutMs"), l.getLong("timeoutMs"), l.getLong("maxBytes"),
@@ -161,7 +173,8 @@ public final class SpecJson {
     JsonObject w = j.getJsonObject("webhook");
     if (w != null) {
       webhook = new Webhook(w.getString("url"), strings(w.getJsonArray("events")).stream().map(WebhookEvent::fromWire)
-          .filter(java.util.Objects::nonNull).toList(), w.getString("secret"));
+          .filter(java.util.Objects::nonNull).toList(),
+          w.getString("secret") == null ? null : webhookOpen.apply(w.getString("secret")));
     }
     return new JobSpec(JobType.fromWire(j.getString("type")), urls, limits, crawl, j.getInteger("priority"), labels,
         request(j.getJsonObject("request"), open), webhook);
