@@ -16,7 +16,6 @@ import java.util.TreeSet;
  * {@link MemoryJobStore}.
  */
 final class MemoryWebhookStore implements WebhookStore {
-  private static final String CURSOR = "delivery";
 
   private record Row(long seq, Delivery d) {
   }
@@ -93,7 +92,7 @@ final class MemoryWebhookStore implements WebhookStore {
   public Future<Page<Delivery>> deliveries(String jobId, int limit, String cursor) {
     long after;
     try {
-      after = cursor == null ? 0 : Cursors.decode(CURSOR, cursor);
+      after = WebhookStore.after(cursor);
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
@@ -102,7 +101,7 @@ final class MemoryWebhookStore implements WebhookStore {
     long last = after;
     for (Map.Entry<Long, String> e : byJob.getOrDefault(jobId, new TreeMap<>()).tailMap(after, false).entrySet()) {
       if (page.size() == limit) {
-        next = Cursors.encode(CURSOR, last);
+        next = Cursors.encode(WebhookStore.CURSOR, last);
         break;
       }
       page.add(byId.get(e.getValue()).d());

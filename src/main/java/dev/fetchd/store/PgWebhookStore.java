@@ -14,7 +14,6 @@ import java.util.List;
  * them a lease ahead; every time is the database's.
  */
 final class PgWebhookStore implements WebhookStore {
-  private static final String CURSOR = "delivery";
   private static final String COLUMNS = "id, seq, job_id, event, url, secret, body, status, attempts, last_status,"
       + " last_error, next_attempt_at, created_at, updated_at";
 
@@ -75,7 +74,7 @@ final class PgWebhookStore implements WebhookStore {
   public Future<Page<Delivery>> deliveries(String jobId, int limit, String cursor) {
     long after;
     try {
-      after = cursor == null ? 0 : Cursors.decode(CURSOR, cursor);
+      after = WebhookStore.after(cursor);
     } catch (IllegalArgumentException e) {
       return Future.failedFuture(e);
     }
@@ -88,7 +87,7 @@ final class PgWebhookStore implements WebhookStore {
     String next = null;
     for (Row r : rows) {
       if (out.size() == limit) {
-        next = Cursors.encode(CURSOR, last);
+        next = Cursors.encode(WebhookStore.CURSOR, last);
         break;
       }
       out.add(delivery(r));

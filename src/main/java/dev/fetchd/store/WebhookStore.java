@@ -12,6 +12,14 @@ import java.util.Objects;
  * for PostgreSQL), so the replicas' clocks do not matter. Called from the engine's event loop; never blocks.
  */
 public interface WebhookStore {
+  /** The kind of the deliveries listing's cursors (one format for both stores). */
+  String CURSOR = "delivery";
+
+  /** The position a deliveries cursor names (0 for none); IllegalArgumentException for a bad one. */
+  static long after(String cursor) {
+    return cursor == null ? 0 : Cursors.decode(CURSOR, cursor);
+  }
+
 
   enum Status {
     PENDING, SUCCEEDED, FAILED;
