@@ -72,6 +72,9 @@ final class JobWatchers {
       w.lastSeen = signature(seen);
     }
     w.listeners.add(listener);
+    if (fresh) {
+      catchUp(w);
+    }
     return () -> {
       w.listeners.remove(listener);
       dropIfIdle(w);
@@ -86,6 +89,7 @@ final class JobWatchers {
     }
     Promise<Job> p = Promise.promise();
     w.waiters.add(p);
+    catchUp(w);
     long timer = vertx.setTimer(waitMs, t -> {
       w.waiters.remove(p);
       Job live = runningHere.apply(w.jobId);
@@ -236,6 +240,16 @@ final class JobWatchers {
       poll(w);
     }
     return w;
+  }
+
+  /**
+   * The caller read the job a moment ago, off this loop: if it does not run here, it may have ended since (here or
+   * elsewhere) and no notice of that end comes again. Read it once now rather than wait for the slow poll.
+   */
+  private void catchUp(Watch w) {
+    if (runningHere.apply(w.jobId) == null) {
+      read(w);
+    }
   }
 
   /** The fallback for a lost notification: a slow re-read while the job runs elsewhere. */

@@ -229,7 +229,11 @@ public final class RunningService implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       long left = (deadline - System.nanoTime()) / 1_000_000_000;
-      JsonObject job = get("/jobs/" + id + "?wait=" + Math.max(1, Math.min(10, left))).json();
+      Response answer = get("/jobs/" + id + "?wait=" + Math.max(1, Math.min(10, left)));
+      if (answer.status() != 200) {
+        throw new AssertionError("job " + id + ": GET answered " + answer.status() + " " + answer.body());
+      }
+      JsonObject job = answer.json();
       String state = job.getString("state");
       if (!state.equals("queued") && !state.equals("running")) {
         return job;
