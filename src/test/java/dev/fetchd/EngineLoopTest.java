@@ -82,6 +82,41 @@ class EngineLoopTest {
   }
 
   @Test
+  void aRunningJobIsReadWithoutWaitingForATurnOnTheEnginesLoop() throws Exception {
+    String id = slowJob();
+    try {
+      RunningService.await("both fetches running", Duration.ofSeconds(10),
+          () -> fetchd.get("/jobs/" + id).json().getJsonObject("progress").getLong("running") == 2);
+      CompletableFuture<Void> loopHeld = new CompletableFuture<>();
+      CompletableFuture<Void> release = new CompletableFuture<>();
+      engine().onLoop(() -> {
+        loopHeld.complete(null);
+        try {
+          release.get(3, TimeUnit.SECONDS); // the engine's loop is busy (as with a big job) until the GET answered
+        } catch (Exception e) {
+          // released by the bound
+        }
+        return Future.succeededFuture(null);
+      }, x -> x);
+      loopHeld.get(10, TimeUnit.SECONDS);
+      try {
+        long t0 = System.nanoTime();
+        RunningService.Response answer = fetchd.get("/jobs/" + id);
+        boolean answeredWhileBusy = !release.isDone();
+        release.complete(null);
+        assertThat(answeredWhileBusy).as("answered while the engine's loop was busy").isTrue();
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.json().getString("state")).isEqualTo("running");
+        assertThat(answer.json().getJsonObject("progress").getLong("running")).isEqualTo(2);
+      } finally {
+        release.complete(null);
+      }
+    } finally {
+      fetchd.delete("/jobs/" + id);
+    }
+  }
+
+  @Test
   void aFollowerOnAnotherLoopHearsOnItsOwnLoop() throws Exception {
     String id = slowJob();
     ContextInternal caller = otherLoop();

@@ -3,6 +3,7 @@ package dev.fetchd.api;
 import dev.fetchd.engine.JobEngine;
 import dev.fetchd.engine.SubmitRefused;
 import dev.fetchd.files.FileStore;
+import dev.fetchd.job.Job;
 import dev.fetchd.job.ItemState;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobState;
@@ -117,10 +118,13 @@ final class JobRoutes {
     String wait = param(ctx, "wait");
     long waitMs = wait == null ? 0 : Long.parseLong(wait) * 1000;
     TokenAuth.Caller caller = TokenAuth.caller(ctx);
-    // one read of the job serves both the visibility check and the answer
-    engine.get(id)
-        .compose(seen -> seen != null && caller.sees(seen.owner()) ? engine.awaitTerminal(seen, waitMs)
-            : Future.succeededFuture(null))
+    // one read of the job serves both the visibility check and the answer; a job running here is read from its
+    // latest copy, without waiting for a turn on the engine's loop (busy with that very job)
+    Job running = engine.peek(id);
+    (running != null ? Future.succeededFuture(running) : engine.get(id))
+        .compose(seen -> seen == null || !caller.sees(seen.owner()) ? Future.succeededFuture(null)
+            : waitMs <= 0 || seen.state().isTerminal() ? Future.succeededFuture(seen)
+            : engine.awaitTerminal(seen, waitMs))
         .onSuccess(job -> {
           if (job == null) {
             ctx.fail(Problem.notFound("no job " + id));

@@ -66,6 +66,8 @@ public final class JobEngine {
   final FetchContext fetchContext;
   final Lifecycle lifecycle;
   final JobWatchers watchers;
+  private final JobSnapshots snapshots = new JobSnapshots();
+  private long snapshotTimer = -1;
   private final Claimer claimer;
   private final Rescuer rescuer;
   private final Cleaner cleaner;
@@ -111,6 +113,11 @@ public final class JobEngine {
     this.watchers = new JobWatchers(vertx, driver, id -> {
       RunningJob rj = running.get(id);
       return rj == null || rj.finished() ? null : rj.job;
+    }, job -> {
+      RunningJob rj = running.get(job.id());
+      if (rj != null && rj.job == job) { // not a run that lost its claim and is winding down
+        snapshots.refresh(job);
+      }
     });
     this.claimer = new Claimer(this, driver, config.leaseMs());
     // per-host politeness holds for the whole cluster: the driver's host permits behind the local limiter
@@ -149,6 +156,7 @@ public final class JobEngine {
       }
     }).onSuccess(v -> {
       claimer.start();
+      snapshotTimer = vertx.setPeriodic(JobSnapshots.REFRESH_MS, t -> running.values().forEach(rj -> snapshots.refresh(rj.job)));
       rescuer.start();
       cleaner.start();
       lifecycle.start();
@@ -323,6 +331,14 @@ public final class JobEngine {
   }
 
   /** The job, or null. A job running here is answered live; the store may lag it by a checkpoint. */
+  /**
+   * A job running here as it was at most {@link JobSnapshots#REFRESH_MS} ago, from any thread without a hop to
+   * the engine's loop; null when it does not run here (then {@link #get} reads it). Read it, never change it.
+   */
+  public Job peek(String id) {
+    return snapshots.peek(id);
+  }
+
   public Future<Job> get(String id) {
     return onLoop(() -> {
       RunningJob rj = running.get(id);
@@ -463,7 +479,9 @@ public final class JobEngine {
     // closes, so a terminal state or a hand-back is never cut off halfway
     lastWrite.onComplete(x -> {
       // remove this run only: a newer claim of the same job may already be running here
-      running.remove(rj.job.id(), rj);
+      if (running.remove(rj.job.id(), rj)) {
+        snapshots.drop(rj.job.id());
+      }
       if (!rj.job.state().isTerminal()) {
         watchers.leftHere(rj.job.id());
       }
@@ -518,6 +536,7 @@ public final class JobEngine {
 
   /** Stops the timers and notifications (after shutdown drained the running jobs). */
   public Future<Void> stop() {
+    vertx.cancelTimer(snapshotTimer);
     claimer.stop();
     rescuer.stop();
     cleaner.stop();

@@ -34,6 +34,7 @@ final class JobWatchers {
   private final JobStore store;
   /** The live job if it runs on this replica, else null. */
   private final Function<String, Job> runningHere;
+  private final Consumer<Job> announced;
   private final Map<String, Watch> watches = new HashMap<>();
   private final Set<String> progressed = new LinkedHashSet<>();
   private long progressTimer = -1;
@@ -57,10 +58,15 @@ final class JobWatchers {
     }
   }
 
-  JobWatchers(Vertx vertx, JobStore store, Function<String, Job> runningHere) {
+  /**
+   * @param announced told first of every change of a job running here that followers hear of (the API's copies
+   *     of running jobs are refreshed by it, so a reader who heard of an item's end sees it in the job too)
+   */
+  JobWatchers(Vertx vertx, JobStore store, Function<String, Job> runningHere, Consumer<Job> announced) {
     this.vertx = vertx;
     this.store = store;
     this.runningHere = runningHere;
+    this.announced = announced;
   }
 
   /** Follows a job until it is terminal, from {@code seen} (or null); returns what stops following. */
@@ -107,6 +113,7 @@ final class JobWatchers {
 
   /** A job that runs here changed state. */
   void stateChanged(Job job) {
+    announced.accept(job);
     Watch w = watches.get(job.id());
     if (w == null) {
       return;
@@ -121,6 +128,7 @@ final class JobWatchers {
 
   /** An item of a job that runs here finished: its followers hear of it now, of progress soon. */
   void itemFinished(Job job, Item item) {
+    announced.accept(job);
     Watch w = watches.get(job.id());
     if (w == null || w.listeners.isEmpty()) {
       return;

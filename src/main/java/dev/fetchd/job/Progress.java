@@ -8,25 +8,31 @@ public final class Progress {
   private final long[][] counts = new long[ItemKind.values().length][ItemState.values().length];
   private long bytes;
   private long notParsed;
+  /** How many changes it has seen: a cheap version for whoever keeps a copy and wants to know if it is behind. */
+  private long changes;
 
   /** An item was created in state {@code state}. */
   public void added(ItemKind kind, ItemState state) {
     counts[kind.ordinal()][state.ordinal()]++;
+    changes++;
   }
 
   /** An item moved from one state to another. */
   public void moved(ItemKind kind, ItemState from, ItemState to) {
     counts[kind.ordinal()][from.ordinal()]--;
     counts[kind.ordinal()][to.ordinal()]++;
+    changes++;
   }
 
   public void addBytes(long n) {
     bytes += n;
+    changes++;
   }
 
   /** A crawl page was stored but its links were not extracted (its item says why). */
   public void pageNotParsed() {
     notParsed++;
+    changes++;
   }
 
   /** Items of every kind in this state. */
@@ -68,6 +74,8 @@ public final class Progress {
   public long cancelled() { return count(ItemState.CANCELLED); }
   public long bytes() { return bytes; }
   public long notParsed() { return notParsed; }
+  /** Grows with every change (never the same after one): compare two reads to know if anything moved. */
+  public long changes() { return changes; }
 
   /** A copy that later changes to either side do not reach. */
   public Progress copy() {
@@ -77,6 +85,7 @@ public final class Progress {
     }
     p.bytes = bytes;
     p.notParsed = notParsed;
+    p.changes = changes;
     return p;
   }
 
@@ -87,18 +96,22 @@ public final class Progress {
     }
     bytes = other.bytes;
     notParsed = other.notParsed;
+    changes++;
   }
 
   /** Sets one count (a store reading a job back). */
   public void restore(ItemKind kind, ItemState state, long count) {
     counts[kind.ordinal()][state.ordinal()] = count;
+    changes++;
   }
 
   public void restoreBytes(long bytes) {
     this.bytes = bytes;
+    changes++;
   }
 
   public void restoreNotParsed(long notParsed) {
     this.notParsed = notParsed;
+    changes++;
   }
 }

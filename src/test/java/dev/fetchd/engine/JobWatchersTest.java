@@ -42,7 +42,7 @@ class JobWatchersTest {
     store.updateJob(job).await(5, TimeUnit.SECONDS);
 
     CompletableFuture<Job> answer = new CompletableFuture<>();
-    vertx.runOnContext(v -> new JobWatchers(vertx, store, id -> null).awaitTerminal(seen, 30_000)
+    vertx.runOnContext(v -> new JobWatchers(vertx, store, id -> null, j -> { }).awaitTerminal(seen, 30_000)
         .onComplete(ar -> answer.complete(ar.result())));
     assertThat(answer.get(5, TimeUnit.SECONDS).state()).isEqualTo(JobState.COMPLETED);
   }
