@@ -102,12 +102,15 @@ class EngineLoopTest {
       try {
         long t0 = System.nanoTime();
         RunningService.Response answer = fetchd.get("/jobs/" + id);
+        RunningService.Response again = fetchd.get("/jobs/" + id); // the same copy: its JSON is encoded once
         boolean answeredWhileBusy = !release.isDone();
         release.complete(null);
         assertThat(answeredWhileBusy).as("answered while the engine's loop was busy").isTrue();
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json().getString("state")).isEqualTo("running");
         assertThat(answer.json().getJsonObject("progress").getLong("running")).isEqualTo(2);
+        assertThat(again.status()).isEqualTo(200);
+        assertThat(again.body()).isEqualTo(answer.body());
       } finally {
         release.complete(null);
       }

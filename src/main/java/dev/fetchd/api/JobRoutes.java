@@ -8,6 +8,7 @@ import dev.fetchd.job.ItemState;
 import dev.fetchd.job.JobSpec;
 import dev.fetchd.job.JobState;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -26,6 +27,7 @@ final class JobRoutes {
 
   private final JobEngine engine;
   private final FileStore files;
+  private final EncodedView[] lastViews = new EncodedView[64];
   private final JobSpecParser parser;
   private final WarcExport warc;
 
@@ -129,11 +131,31 @@ final class JobRoutes {
           if (job == null) {
             ctx.fail(Problem.notFound("no job " + id));
           } else if (!ctx.response().closed()) {
-            json(ctx, 200, JobViews.job(job));
+            ctx.response().putHeader("Content-Type", "application/json").end(encodedView(job));
           }
         })
         .onFailure(ctx::fail);
   }
+
+  /**
+   * The job's JSON, encoded once per published copy of a running job (polled by many clients, or in a tight loop,
+   * it is the same copy for up to {@code JobSnapshots.REFRESH_MS}). A few slots by id hash bound what is kept; a
+   * copy handed out only once (read from the store) is encoded as usual.
+   */
+  private Buffer encodedView(Job job) {
+    int slot = (job.id().hashCode() & 0x7fffffff) % lastViews.length;
+    EncodedView last = lastViews[slot];
+    if (last != null && last.job == job) {
+      return last.body;
+    }
+    Buffer body = Buffer.buffer(JobViews.job(job).encode());
+    if (job == engine.peek(job.id())) {
+      lastViews[slot] = new EncodedView(job, body);
+    }
+    return body;
+  }
+
+  private record EncodedView(Job job, Buffer body) {}
 
   private void cancel(RoutingContext ctx) {
     String id = ctx.pathParam("id");
