@@ -8,6 +8,7 @@ public final class Progress {
   private final long[][] counts = new long[ItemKind.values().length][ItemState.values().length];
   private long bytes;
   private long notParsed;
+  private long unchanged;
 
   /** An item was created in state {@code state}. */
   public void added(ItemKind kind, ItemState state) {
@@ -27,6 +28,11 @@ public final class Progress {
   /** A crawl page was stored but its links were not extracted (its item says why). */
   public void pageNotParsed() {
     notParsed++;
+  }
+
+  /** A recrawl's item succeeded with a 304: the earlier job's body stands. */
+  public void unchangedItem() {
+    unchanged++;
   }
 
   /** Items of every kind in this state. */
@@ -68,6 +74,8 @@ public final class Progress {
   public long cancelled() { return count(ItemState.CANCELLED); }
   public long bytes() { return bytes; }
   public long notParsed() { return notParsed; }
+  /** Succeeded items whose target answered 304 Not Modified (recrawls with {@code since}). */
+  public long unchanged() { return unchanged; }
 
   /** A copy that later changes to either side do not reach. */
   public Progress copy() {
@@ -77,6 +85,7 @@ public final class Progress {
     }
     p.bytes = bytes;
     p.notParsed = notParsed;
+    p.unchanged = unchanged;
     return p;
   }
 
@@ -87,6 +96,7 @@ public final class Progress {
     }
     bytes = other.bytes;
     notParsed = other.notParsed;
+    unchanged = other.unchanged;
   }
 
   /** Sets one count (a store reading a job back). */
@@ -100,5 +110,9 @@ public final class Progress {
 
   public void restoreNotParsed(long notParsed) {
     this.notParsed = notParsed;
+  }
+
+  public void restoreUnchanged(long unchanged) {
+    this.unchanged = unchanged;
   }
 }
