@@ -60,6 +60,9 @@ final class SinceIndex {
 
   private static Future<Void> page(JobStore store, String jobId, int max, Map<String, Entry> byUrl, String cursor) {
     return store.items(jobId, ItemState.SUCCEEDED, PAGE, cursor).compose(page -> {
+      if (page == null) {
+        return Future.<Void>succeededFuture(); // removed since (retention): nothing to revalidate
+      }
       for (Item item : page.entries()) {
         if (byUrl.size() >= max) {
           return Future.<Void>succeededFuture();
