@@ -287,6 +287,62 @@ class RecrawlTest {
   }
 
   @Test
+  void withPostgresARecrawlHandedBackMidRunIsFinishedByAnotherReplicaWithTheSameValidators(@TempDir Path data)
+      throws Exception {
+    PgTestDatabase.url(); // skips without a database
+    String schema = "fetchd_test_recrawl_handback";
+    Vertx admin = Vertx.vertx();
+    try (TargetServer target = TargetServer.start()) {
+      PgTestDatabase.dropSchema(admin, schema);
+      List<String> urls = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        String path = "/h/file-" + i;
+        target.validated(path, "application/octet-stream", TargetServer.body(path, 500 + i), true, true);
+        urls.add(target.url(path));
+      }
+      Map<String, Object> settings = Map.of("store", "postgres", "pg.url", PgTestDatabase.url(), "pg.schema", schema,
+          "data.dir", data.toString(), "leaseMs", 2000, "shutdown.graceMs", 200);
+      RunningService a = RunningService.start(settings);
+      String first;
+      String second;
+      try {
+        first = submit(a, download(urls, null)).getString("id");
+        assertThat(a.awaitTerminal(first, WAIT).getString("state")).isEqualTo("completed");
+        target.resetCounters();
+        // slow 304s, one at a time: A is still at it when it shuts down and hands the job back
+        target.validatedDelayMs(150);
+        second = submit(a, download(urls, first).put("limits", new JsonObject().put("concurrency", 1)))
+            .getString("id");
+        RunningService.await("A has revalidated some URLs", Duration.ofSeconds(20),
+            () -> a.get("/jobs/" + second).json().getJsonObject("progress").getLong("unchanged") >= 3);
+      } finally {
+        a.close();
+      }
+      target.validatedDelayMs(0);
+      try (RunningService b = RunningService.start(settings)) {
+        JsonObject job = b.awaitTerminal(second, WAIT);
+        assertThat(job.getString("state")).isEqualTo("completed");
+        assertThat(job.getJsonObject("progress").getLong("unchanged")).isEqualTo(urls.size());
+        // B read the validators again: nothing was fetched in full, before or after the hand-back
+        assertThat(target.fullResponses()).isZero();
+        Map<String, JsonObject> before = byUrl(b.items(first));
+        for (JsonObject item : b.items(second)) {
+          assertThat(item.getBoolean("unchanged")).isTrue();
+          assertThat(item.getString("sha256")).isEqualTo(before.get(item.getString("url")).getString("sha256"));
+          // the earlier job's bodies survived the hand-back's clean-up of the recrawl's files
+          HttpResponse<byte[]> content = b.getBytes(item.getString("content"));
+          assertThat(content.statusCode()).isEqualTo(200);
+          assertThat(HexFormat.of().formatHex(WarcExportTest.sha256(content.body()))).isEqualTo(item.getString("sha256"));
+        }
+        assertThat(b.get("/jobs/" + first).json().getJsonObject("progress").getLong("succeeded")).isEqualTo(urls.size());
+      }
+    } finally {
+      PgTestDatabase.dropSchema(admin, schema);
+      admin.close().await();
+    }
+  }
+
+  @Test
   void withPostgresAnotherReplicaRevalidatesFromTheStore(@TempDir Path data) throws Exception {
     PgTestDatabase.url(); // skips without a database
     String schema = "fetchd_test_recrawl";

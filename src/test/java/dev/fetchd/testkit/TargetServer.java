@@ -71,7 +71,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * paths registered with {@link #validated} / {@link #validatedHtml}   served with an ETag and/or Last-Modified;
  *                                          304 Not Modified to an If-None-Match or If-Modified-Since that matches
  *                                          (RFC 9110 13.2.2: If-None-Match decides when present); full (200) and 304
- *                                          answers counted per path ({@link #fullResponses}, {@link #notModified})
+ *                                          answers counted per path ({@link #fullResponses}, {@link #notModified});
+ *                                          {@link #validatedDelayMs} slows every such answer
  * paths registered with {@link #html} / {@link #page}   served as registered (checked before the built-in ones)
  * anything else                           404
  * </pre>
@@ -128,6 +129,7 @@ public final class TargetServer implements AutoCloseable {
   private final ConcurrentHashMap<String, Validated> validated = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> full = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, AtomicInteger> notModified = new ConcurrentHashMap<>();
+  private volatile long validatedDelayMs;
 
   private TargetServer(Vertx vertx) {
     this.vertx = vertx;
@@ -251,6 +253,12 @@ public final class TargetServer implements AutoCloseable {
           : before.lastModified.plusSeconds(1);
       return new Validated(contentType, body.clone(), etag ? tag : null, lastModified ? at : null);
     });
+    return this;
+  }
+
+  /** Every {@link #validated} answer, 304 or 200, waits this long first (0, the default: none). */
+  public TargetServer validatedDelayMs(long ms) {
+    this.validatedDelayMs = ms;
     return this;
   }
 
@@ -640,7 +648,17 @@ public final class TargetServer implements AutoCloseable {
     }
     Validated v = validated.get(path);
     if (v != null) {
-      serveValidated(ex, path, v);
+      long wait = validatedDelayMs;
+      if (wait <= 0) {
+        serveValidated(ex, path, v);
+        return;
+      }
+      long timer = vertx.setTimer(wait, id -> {
+        if (!ex.gone()) {
+          serveValidated(ex, path, v);
+        }
+      });
+      ex.onCleanup(() -> vertx.cancelTimer(timer));
       return;
     }
     Page page = pages.get(path);
