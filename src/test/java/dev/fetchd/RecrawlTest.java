@@ -189,6 +189,46 @@ class RecrawlTest {
   }
 
   @Test
+  void anEarlierBodyGoneFromDiskIsFetchedInFullRatherThanLeftWithoutContent() throws Exception {
+    try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
+      List<String> urls = serveFiles(target).stream().map(target::url).toList();
+      String first = submit(fetchd, download(urls, null)).getString("id");
+      fetchd.awaitTerminal(first, WAIT);
+      // what retention (or an operator) may do to the earlier job meanwhile
+      JsonObject gone = fetchd.items(first).get(1);
+      // found by its content, whatever the layout of the files folder
+      List<Path> bodies;
+      try (var walk = java.nio.file.Files.walk(fetchd.dataDir().resolve("files"))) {
+        bodies = walk.filter(java.nio.file.Files::isRegularFile).filter(p -> {
+          try {
+            return HexFormat.of().formatHex(WarcExportTest.sha256(java.nio.file.Files.readAllBytes(p)))
+                .equals(gone.getString("sha256"));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }).toList();
+      }
+      assertThat(bodies).hasSize(1);
+      java.nio.file.Files.delete(bodies.get(0));
+      target.resetCounters();
+      String second = submit(fetchd, download(urls, first)).getString("id");
+      JsonObject job = fetchd.awaitTerminal(second, WAIT);
+      assertThat(job.getJsonObject("progress").getLong("succeeded")).isEqualTo(urls.size());
+      assertThat(job.getJsonObject("progress").getLong("unchanged")).isEqualTo(urls.size() - 1);
+      JsonObject refetched = byUrl(fetchd.items(second)).get(gone.getString("url"));
+      assertThat(refetched.getBoolean("unchanged")).isFalse();
+      assertThat(refetched.getInteger("status")).isEqualTo(200);
+      assertThat(refetched.getInteger("attempts")).as("the 304, then the full request").isEqualTo(2);
+      assertThat(refetched.getString("sha256")).isEqualTo(gone.getString("sha256"));
+      String path = gone.getString("url").substring(target.baseUrl().length());
+      assertThat(target.notModified(path)).isEqualTo(1);
+      assertThat(target.fullResponses(path)).isEqualTo(1);
+      assertThat(target.fullResponses()).isEqualTo(1);
+      assertThat(fetchd.getBytes(refetched.getString("content")).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void sinceMustNameAJobTheCallerCanReadAndLeavesConditionalHeadersToFetchd() throws Exception {
     try (TargetServer target = TargetServer.start();
          RunningService fetchd = RunningService.start(Map.of("apiTokens", ALICE + "," + BOB))) {

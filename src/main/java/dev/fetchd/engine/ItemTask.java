@@ -180,13 +180,13 @@ final class ItemTask {
       if (stage != Stage.REVALIDATED) {
         return; // aborted while the earlier item was read
       }
+      if (job.ending()) {
+        aborted();
+        return;
+      }
       Item before = ar.succeeded() ? ar.result() : null;
-      if (before == null || job.ending()) {
-        if (job.ending()) {
-          aborted();
-        } else {
-          fetchNow(null);
-        }
+      if (before == null) {
+        fetchNow(null);
         return;
       }
       item.response(r.finalUrl(), r.status(), before.contentType());
