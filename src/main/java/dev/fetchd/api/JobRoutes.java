@@ -65,7 +65,9 @@ final class JobRoutes {
     parsed
         .compose(p -> {
           secret[0] = p.newSecret();
-          return webhookAllowed(p.spec()).compose(v -> engine.submit(p.spec(), key, p.hash(), owner));
+          return webhookAllowed(p.spec())
+              .compose(v -> sinceVisible(p.spec(), TokenAuth.caller(ctx)))
+              .compose(v -> engine.submit(p.spec(), key, p.hash(), owner));
         })
         .onSuccess(s -> {
           ctx.response().putHeader("Location", JobViews.jobPath(s.job().id()));
@@ -89,6 +91,19 @@ final class JobRoutes {
     }
     return engine.webhookRefusal(spec.webhook().url()).compose(refusal -> refusal == null ? Future.succeededFuture()
         : Future.failedFuture(Problem.invalid("/webhook/url", refusal)));
+  }
+
+  /**
+   * {@code since} names a job this caller may read (the rules of GET /jobs/{id}): another owner's job is as unknown
+   * as a missing one, and both are bad input of this submission.
+   */
+  private Future<Void> sinceVisible(JobSpec spec, TokenAuth.Caller caller) {
+    if (spec.since() == null) {
+      return Future.succeededFuture();
+    }
+    return visible(spec.since(), caller).compose(known -> known ? Future.succeededFuture()
+        : Future.failedFuture(Problem.invalid("/since", "no job " + spec.since() + ": since must name an earlier job"
+            + " you can read")));
   }
 
   /** The submitted body as a spec and its hash (null unless asked); throws a {@link Problem} for bad input. */

@@ -36,7 +36,12 @@ import java.util.TreeMap;
 final class JobSpecParser {
   private static final Set<String> TOP_LEVEL = Set.of("type", "urls", "limits", "crawl", "priority", "labels",
       "request",
-      "webhook");
+      "webhook", "since");
+  /** Conditional request headers: with {@code since} fetchd sets the validators itself, per URL. */
+  private static final Set<String> CONDITIONAL = Set.of("if-none-match", "if-modified-since", "if-match",
+      "if-unmodified-since", "if-range");
+  /** Job ids are UUIDs; anything much longer cannot name one. */
+  static final int MAX_SINCE = 128;
   /** The events a webhook gets when its submission names none: every end of the job. */
   private static final List<WebhookEvent> DEFAULT_EVENTS = List.of(WebhookEvent.JOB_COMPLETED, WebhookEvent.JOB_FAILED,
       WebhookEvent.JOB_CANCELLED, WebhookEvent.JOB_TIMED_OUT);
@@ -92,11 +97,33 @@ final class JobSpecParser {
     Map<String, String> labels = labels(body.getValue("labels"), errors);
     RequestOptions request = RequestOptionsParser.parse(body.getValue("request"), errors);
     Webhook webhook = webhook(body.getValue("webhook"), errors);
+    String since = since(body.getValue("since"), request, errors);
     errors.throwIfAny();
     if (request.hasSecrets() && config.store().equals("postgres") && config.secretsKeyBytes() == null) {
       throw secretsKeyMissing(request);
     }
-    return new JobSpec(type, urls, limits, crawl, priority, labels, request, webhook);
+    return new JobSpec(type, urls, limits, crawl, priority, labels, request, webhook, since);
+  }
+
+  /**
+   * {@code since}: the id of an earlier job to revalidate (whether the caller may see it is checked against the
+   * store when the job is submitted). Own conditional headers would fight the validators fetchd sends: refused.
+   */
+  private static String since(Object raw, RequestOptions request, Problem.Collector errors) {
+    if (raw == null) {
+      return null;
+    }
+    if (!(raw instanceof String s) || s.isBlank() || s.length() > MAX_SINCE) {
+      errors.add("/since", "must be the id of an earlier job");
+      return null;
+    }
+    for (String name : request.headers().keySet()) {
+      if (CONDITIONAL.contains(name.toLowerCase(Locale.ROOT))) {
+        errors.add("/request/headers/" + RequestOptionsParser.pointer(name), "cannot be combined with since: fetchd"
+            + " sends the validators the earlier job saw (If-None-Match, If-Modified-Since) per URL");
+      }
+    }
+    return s;
   }
 
   /** Secrets would have to be stored in clear: refused, naming each secret field, until a key is configured. */

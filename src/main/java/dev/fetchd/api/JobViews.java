@@ -47,6 +47,7 @@ public final class JobViews {
         .put("failed", p.failed())
         .put("skipped", p.skipped())
         .put("cancelled", p.cancelled())
+        .put("unchanged", p.unchanged())
         .put("bytes", p.bytes());
     if (p.total(ItemKind.PAGE) > 0 || p.total(ItemKind.ASSET) > 0) {
       // a crawl: the same counts for pages and for assets; "discovered" is every item created
@@ -86,6 +87,7 @@ public final class JobViews {
         .put("contentType", item.contentType())
         .put("bytes", item.bytes())
         .put("sha256", item.sha256())
+        .put("unchanged", item.unchanged())
         .put("error", error)
         .put("attempts", item.attempts())
         .put("durationMs", item.durationMs())

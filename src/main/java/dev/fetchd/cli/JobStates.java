@@ -47,6 +47,10 @@ final class JobStates {
     if (cancelled > 0) {
       b.append(", ").append(cancelled).append(" cancelled");
     }
+    long unchanged = p.getLong("unchanged", 0L);
+    if (unchanged > 0) {
+      b.append(" (").append(unchanged).append(" unchanged)"); // a recrawl: succeeded with a 304
+    }
     long open = p.getLong("queued", 0L) + p.getLong("running", 0L);
     if (open > 0) {
       b.append(", ").append(open).append(" to do");

@@ -114,6 +114,10 @@ final class ProgressRenderer implements ProgressView {
     if (failed > 0) {
       b.append("  ").append(failed).append(" failed");
     }
+    long unchanged = latest.getLong("unchanged", 0L);
+    if (unchanged > 0) {
+      b.append("  ").append(unchanged).append(" unchanged");
+    }
     if (!state.equals("running")) {
       b.append("  ").append(state);
     }
@@ -122,9 +126,10 @@ final class ProgressRenderer implements ProgressView {
 
   /** {@code running  45/100 done (40 succeeded, 5 failed, 0 skipped)  1.2 MiB  340 KiB/s  ETA 12.0 s} */
   String plain(long now) {
-    return String.format(java.util.Locale.ROOT, "%-9s %d/%d done (%d succeeded, %d failed, %d skipped)  %s  %s  %s", state,
-        JobStates.done(latest), latest.getLong("total", 0L), latest.getLong("succeeded", 0L),
-        latest.getLong("failed", 0L), latest.getLong("skipped", 0L),
+    long unchanged = latest.getLong("unchanged", 0L);
+    return String.format(java.util.Locale.ROOT, "%-9s %d/%d done (%d succeeded, %d failed, %d skipped%s)  %s  %s  %s",
+        state, JobStates.done(latest), latest.getLong("total", 0L), latest.getLong("succeeded", 0L),
+        latest.getLong("failed", 0L), latest.getLong("skipped", 0L), unchanged > 0 ? ", " + unchanged + " unchanged" : "",
         Text.bytes(latest.getLong("bytes", 0L)), rate(now), eta(now));
   }
 

@@ -22,7 +22,7 @@ final class ItemTask {
   private static final long BACKOFF_BASE_MS = 500;
   private static final long BACKOFF_MAX_MS = 30_000;
 
-  private enum Stage { ROBOTS, HOST, GLOBAL, FETCH, BACKOFF, ABORTING, DONE }
+  private enum Stage { ROBOTS, HOST, GLOBAL, FETCH, REVALIDATED, BACKOFF, ABORTING, DONE }
 
   private final RunningJob job;
   private final FetchContext fetch;
@@ -34,6 +34,8 @@ final class ItemTask {
   private FetchCall call;
   private long backoffTimer = -1;
   private long attemptStartNanos;
+  /** A recrawl: what the earlier job saw at this URL (validators sent with the fetch), or null. */
+  private SinceIndex.Entry earlier;
 
   ItemTask(RunningJob job, Item item, String host, FetchContext fetch) {
     this.job = job;
@@ -102,15 +104,24 @@ final class ItemTask {
       abortLater();
       return;
     }
-    stage = Stage.FETCH;
     waiting = null;
     job.itemMoved(item, ItemState.RUNNING);
+    fetchNow(job.revalidation(item));
+  }
+
+  /** One request for the item, conditional on what the earlier job saw when {@code earlier} is set. */
+  private void fetchNow(SinceIndex.Entry earlier) {
+    this.earlier = earlier;
+    stage = Stage.FETCH;
     item.attemptStarted();
     attemptStartNanos = System.nanoTime();
     Limits limits = job.limits();
     FetchRequest request = FetchRequest.toFile(item.url(), job.storedName(item), limits.maxBytes(),
         limits.requestTimeoutMs());
-    call = fetch.fetcher().fetch(job.headers() == null ? request : request.with(job.headers()));
+    if (job.headers() != null) {
+      request = request.with(job.headers());
+    }
+    call = fetch.fetcher().fetch(earlier == null ? request : request.with(earlier.validators()));
     // a fetch refused before any I/O completes synchronously; finishing on a later turn keeps the stack flat
     // when thousands of such items are dispatched in one loop
     boolean[] inline = {true};
@@ -129,6 +140,11 @@ final class ItemTask {
     long nanos = System.nanoTime() - attemptStartNanos;
     long durationMs = nanos / 1_000_000;
     item.durationMs(item.durationMs() == null ? durationMs : item.durationMs() + durationMs);
+    if (r.notModified()) {
+      fetch.metrics().fetchFinished("not_modified", nanos, 0);
+      notModified(r);
+      return;
+    }
     item.response(r.finalUrl(), r.status(), r.contentType());
     fetch.metrics().fetchFinished(r.succeeded() ? "success" : r.error().wire(), nanos,
         r.succeeded() ? r.stored().bytes() : 0);
@@ -151,6 +167,37 @@ final class ItemTask {
       return;
     }
     finish(ItemState.FAILED);
+  }
+
+  /**
+   * A 304 to the earlier job's validators: once that job's body is known to be still there, the item succeeds
+   * unchanged with it (a page's links are extracted from it, as if fetched); if it is gone, the URL is fetched in
+   * full at once, permits still held.
+   */
+  private void notModified(FetchResult r) {
+    stage = Stage.REVALIDATED;
+    job.earlierBody(earlier).onComplete(ar -> {
+      if (stage != Stage.REVALIDATED) {
+        return; // aborted while the earlier item was read
+      }
+      if (job.ending()) {
+        aborted();
+        return;
+      }
+      Item before = ar.succeeded() ? ar.result() : null;
+      if (before == null) {
+        fetchNow(null);
+        return;
+      }
+      item.response(r.finalUrl(), r.status(), before.contentType());
+      item.stored(before.storedFile(), before.bytes(), before.sha256());
+      item.unchanged(true);
+      item.heads(r.requestHead(), dev.fetchd.fetch.HttpHeads.revalidated(before.responseHead(), r.responseHead(),
+          before.contentType()));
+      job.itemUnchanged(item);
+      job.pageStored(item);
+      finish(ItemState.SUCCEEDED);
+    });
   }
 
   private void backoff(long retryAfterMs) {
@@ -183,6 +230,7 @@ final class ItemTask {
         backoffTimer = -1;
         aborted();
       }
+      case REVALIDATED -> aborted();
       case ABORTING, DONE -> { }
     }
   }

@@ -442,11 +442,37 @@ public final class JobEngine {
       for (Item item : ar.result()) {
         p.added(item.kind(), item.state());
         p.addBytes(item.bytes());
+        if (item.unchanged() && item.state() == ItemState.SUCCEEDED) {
+          p.unchangedItem();
+        }
       }
       p.restoreNotParsed(job.progress().notParsed()); // pages left unparsed are not in the items' states
       job.progress().restoreFrom(p);
-      rj.start(ar.result(), claimed.deadline().toEpochMilli());
+      loadSince(job).onComplete(since -> {
+        rj.since(since.result());
+        rj.start(ar.result(), claimed.deadline().toEpochMilli());
+      });
     });
+  }
+
+  /**
+   * A recrawl's index of the earlier job's validators, read from the store by whichever replica runs the job (a
+   * takeover reads it again). A store that cannot give it does not stop the job: it runs without validators,
+   * fetching everything in full, as a job without {@code since} would.
+   */
+  private Future<SinceIndex> loadSince(Job job) {
+    String since = job.spec().since();
+    if (since == null) {
+      return Future.succeededFuture(SinceIndex.NONE);
+    }
+    return SinceIndex.load(driver, since, config.jobsMaxUrls())
+        .onSuccess(index -> log.atInfo().addKeyValue("job_id", job.id()).log("job {}: revalidating {} URLs of job {}",
+            job.id(), index.size(), since))
+        .recover(err -> {
+          log.atWarn().addKeyValue("job_id", job.id()).log("job {}: cannot read job {} to revalidate its URLs; fetching"
+              + " them in full", job.id(), since, err);
+          return Future.succeededFuture(SinceIndex.NONE);
+        });
   }
 
   /** A takeover: the previous replica may have stored bodies it never got to save; they are nobody's. */

@@ -64,6 +64,8 @@ final class RunningJob {
   private boolean bulk;
   /** The job's headers and cookies per hop (its cookie jar lives and dies with this run); null without any. */
   private JobHeaders headers;
+  /** A recrawl's validators by URL, from the job named in {@code since}; {@link SinceIndex#NONE} otherwise. */
+  private SinceIndex since = SinceIndex.NONE;
 
   RunningJob(JobEngine engine, Job job, Lease lease) {
     this.engine = engine;
@@ -88,6 +90,37 @@ final class RunningJob {
 
   Limits limits() {
     return job.spec().limits();
+  }
+
+  /** Sets what a recrawl revalidates (before {@link #start}). */
+  void since(SinceIndex index) {
+    this.since = index;
+  }
+
+  /** What the job named in {@code since} saw at this item's URL, or null: then it is fetched unconditionally. */
+  SinceIndex.Entry revalidation(Item item) {
+    return since.get(item.url());
+  }
+
+  /**
+   * The earlier job's item behind {@code entry}, once a 304 said its body stands; null when that body cannot be
+   * served any more (its job or file removed meanwhile, by retention say), and then the URL is fetched in full.
+   */
+  Future<Item> earlierBody(SinceIndex.Entry entry) {
+    return engine.driver.item(since.jobId(), entry.index()).compose(before -> {
+      java.nio.file.Path file = before == null || before.storedFile() == null || before.sha256() == null ? null
+          : engine.files.resolve(before.storedFile());
+      if (file == null) {
+        return Future.succeededFuture(null);
+      }
+      return engine.vertx.fileSystem().exists(file.toString()).map(there -> there ? before : null);
+    });
+  }
+
+  /** A recrawl's item succeeded with a 304: counted as unchanged, its (earlier) body's bytes as stored. */
+  void itemUnchanged(Item item) {
+    job.progress().unchangedItem();
+    bytesStored(item.bytes());
   }
 
   void start(List<Item> items, long deadlineMs) {
@@ -399,6 +432,9 @@ final class RunningJob {
           for (Item item : dirty) {
             job.progress().moved(item.kind(), item.state(), ItemState.QUEUED);
             job.progress().addBytes(-item.bytes());
+            if (item.unchanged()) {
+              job.progress().restoreUnchanged(job.progress().unchanged() - 1);
+            }
           }
           discardUnsaved();
         }
@@ -481,7 +517,8 @@ final class RunningJob {
     unsaved.addAll(dirty);
     dirty.clear();
     for (Item item : unsaved) {
-      if (item.storedFile() != null) {
+      // an unchanged item's body is the earlier job's, not this run's to remove
+      if (item.storedFile() != null && !item.unchanged()) {
         engine.files.deleteStored(item.storedFile());
       }
     }

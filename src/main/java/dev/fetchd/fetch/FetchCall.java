@@ -80,6 +80,8 @@ public final class FetchCall {
   /** The heads of the current hop's exchange (HttpHeads), handed to the item with a success (WARC export). */
   private String requestHead;
   private String responseHead;
+  /** The current hop carries the request's validators: a 304 to it means the earlier body stands. */
+  private boolean conditional;
 
   // the body being read
   private HttpClientResponse body;
@@ -165,6 +167,11 @@ public final class FetchCall {
       if (req.headers() != null) {
         req.headers().apply(target, crossedOrigin, options.getHeaders());
       }
+      // validators go to the URL that gave the earlier body, after the job's own headers (they take precedence)
+      conditional = req.validators() != null && req.validators().url().equals(url);
+      if (conditional) {
+        req.validators().apply(options.getHeaders());
+      }
       requestHead = HttpHeads.request("GET", target.pathAndQuery(), options.getHeaders(),
           req.headers() != null ? req.headers()::isSecret : HttpHeads::alwaysSecret);
       if (v.address() != null) {
@@ -243,6 +250,10 @@ public final class FetchCall {
       req.headers().received(NormalizedUrl.parse(url), response.headers().getAll("Set-Cookie"));
     }
     int code = response.statusCode();
+    if (code == 304 && conditional) {
+      notModified(response);
+      return;
+    }
     String location = response.getHeader("Location");
     if (code >= 300 && code < 400 && location != null && code != 304) {
       redirect(response, location, https, hops);
@@ -275,6 +286,23 @@ public final class FetchCall {
     temp.exceptionHandler(err -> finish(fileError(err)));
     response.handler(this::chunk);
     response.endHandler(v -> bodyEnded());
+  }
+
+  /** A 304 to the validators: it has no body (RFC 9110); once its end is read the connection goes back to the pool. */
+  private void notModified(HttpClientResponse response) {
+    responseHead = HttpHeads.response(response);
+    response.handler(b -> { });
+    response.end().onComplete(ar -> {
+      if (done) {
+        return;
+      }
+      if (ar.failed()) {
+        finish(classify(ar.cause(), false, null));
+        return;
+      }
+      ended = true;
+      finish(FetchResult.notModified(url, contentType, requestHead, responseHead));
+    });
   }
 
   private void chunk(Buffer chunk) {

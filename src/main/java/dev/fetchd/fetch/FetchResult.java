@@ -5,8 +5,8 @@ import dev.fetchd.job.ErrorCode;
 import io.vertx.core.buffer.Buffer;
 
 /**
- * What one attempt came to. On success {@code stored} (a file) or {@code body} (in memory) is set;
- * otherwise {@code error} is.
+ * What one attempt came to. On success {@code stored} (a file) or {@code body} (in memory) is set, except for a
+ * {@link #notModified()} answer to a revalidation, which has neither; otherwise {@code error} is.
  *
  * @param retryable    whether another attempt may succeed (connect errors, resets, timeouts, 408, 429, 5xx)
  * @param retryAfterMs the server's Retry-After, capped, or -1 when it gave none
@@ -56,6 +56,18 @@ public record FetchResult(ErrorCode error, String message, boolean retryable, lo
 
   public boolean succeeded() {
     return error == null;
+  }
+
+  /**
+   * The target answered 304 Not Modified to the request's {@link Validators}: the earlier body stands, nothing was
+   * stored. The heads are this exchange's (the 304's).
+   */
+  public boolean notModified() {
+    return error == null && stored == null && body == null && status != null && status == 304;
+  }
+
+  static FetchResult notModified(String url, String contentType, String requestHead, String responseHead) {
+    return new FetchResult(null, null, false, -1, url, 304, contentType, null, null, requestHead, responseHead);
   }
 
   static FetchResult failure(ErrorCode code, String message, boolean retryable) {

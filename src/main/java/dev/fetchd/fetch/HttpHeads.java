@@ -32,6 +32,53 @@ public final class HttpHeads {
     return build(method + " " + pathAndQuery + " HTTP/1.1", headers, secret);
   }
 
+  /** Fields a 304 never updates in a stored head: they describe the 304's own framing, not the body kept. */
+  private static final java.util.Set<String> NOT_UPDATED = java.util.Set.of("content-length", "transfer-encoding",
+      "content-encoding", "content-range", "connection", "keep-alive", TRUNCATED.toLowerCase(java.util.Locale.ROOT));
+
+  /**
+   * The head of a body revalidated by a 304, as a cache keeps it (RFC 9111 section 3.2): the head stored with the
+   * body, each field the 304 sent (Date, ETag, Cache-Control...) replacing the stored one of that name, framing
+   * fields excepted. The status line stays the stored one's: the head still describes that body. Without a stored
+   * head (an item fetched before heads were kept) it starts from {@code 200} and the stored content type. Bounded as
+   * every head: when the merge would exceed {@link #MAX_CHARS}, the stored head is kept as it was.
+   */
+  public static String revalidated(String stored, String notModified, String contentType) {
+    String base = stored != null ? stored
+        : "HTTP/1.1 200 OK\r\n" + (contentType == null ? "" : "Content-Type: " + oneLine(contentType, 1024) + "\r\n");
+    if (notModified == null) {
+      return base;
+    }
+    java.util.List<String> updates = new java.util.ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    String[] fresh = notModified.split("\r\n");
+    for (int i = 1; i < fresh.length; i++) {
+      int colon = fresh[i].indexOf(':');
+      String name = colon <= 0 ? null : fresh[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT);
+      if (name != null && !NOT_UPDATED.contains(name)) {
+        updates.add(fresh[i]);
+        names.add(name);
+      }
+    }
+    StringBuilder sb = new StringBuilder(base.length() + notModified.length());
+    String[] lines = base.split("\r\n");
+    String truncated = null;
+    for (int i = 0; i < lines.length; i++) {
+      int colon = lines[i].indexOf(':');
+      String name = i == 0 || colon <= 0 ? null : lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT);
+      if (name != null && name.equals(TRUNCATED.toLowerCase(java.util.Locale.ROOT))) {
+        truncated = lines[i]; // stays the last line
+      } else if (name == null || !names.contains(name)) {
+        sb.append(lines[i]).append("\r\n");
+      }
+    }
+    updates.forEach(u -> sb.append(u).append("\r\n"));
+    if (truncated != null) {
+      sb.append(truncated).append("\r\n");
+    }
+    return sb.length() <= MAX_CHARS ? sb.toString() : base;
+  }
+
   static boolean alwaysSecret(String headerName) {
     return dev.fetchd.job.RequestOptions.ALWAYS_SECRET.contains(headerName.toLowerCase(java.util.Locale.ROOT));
   }

@@ -29,6 +29,11 @@ public final class Item {
   private String requestHead;
   /** The status line and headers as received with the stored body (HTTP/1.1 wire form, bounded), or null. */
   private String responseHead;
+  /**
+   * A recrawl's target answered 304 Not Modified: the body is the one the earlier job stored (its file, bytes,
+   * sha256 and content type are this item's).
+   */
+  private boolean unchanged;
 
   public Item(String jobId, int index, ItemKind kind, String url, int depth, String parent) {
     this.jobId = jobId;
@@ -64,6 +69,9 @@ public final class Item {
   }
   public String requestHead() { return requestHead; }
   public String responseHead() { return responseHead; }
+  public boolean unchanged() { return unchanged; }
+  /** Marks the item as revalidated (304) rather than fetched (engine and store reads only). */
+  public void unchanged(boolean unchanged) { this.unchanged = unchanged; }
 
   public void state(ItemState state) { this.state = state; }
 
@@ -83,6 +91,7 @@ public final class Item {
     c.via = via;
     c.requestHead = requestHead;
     c.responseHead = responseHead;
+    c.unchanged = unchanged;
     return c;
   }
   public void attemptStarted() { attempts++; }

@@ -10,6 +10,7 @@ public final class Progress {
   private long notParsed;
   /** How many changes it has seen: a cheap version for whoever keeps a copy and wants to know if it is behind. */
   private long changes;
+  private long unchanged;
 
   /** An item was created in state {@code state}. */
   public void added(ItemKind kind, ItemState state) {
@@ -32,6 +33,12 @@ public final class Progress {
   /** A crawl page was stored but its links were not extracted (its item says why). */
   public void pageNotParsed() {
     notParsed++;
+    changes++;
+  }
+
+  /** A recrawl's item succeeded with a 304: the earlier job's body stands. */
+  public void unchangedItem() {
+    unchanged++;
     changes++;
   }
 
@@ -76,6 +83,8 @@ public final class Progress {
   public long notParsed() { return notParsed; }
   /** Grows with every change (never the same after one): compare two reads to know if anything moved. */
   public long changes() { return changes; }
+  /** Succeeded items whose target answered 304 Not Modified (recrawls with {@code since}). */
+  public long unchanged() { return unchanged; }
 
   /** A copy that later changes to either side do not reach. */
   public Progress copy() {
@@ -86,6 +95,7 @@ public final class Progress {
     p.bytes = bytes;
     p.notParsed = notParsed;
     p.changes = changes;
+    p.unchanged = unchanged;
     return p;
   }
 
@@ -97,6 +107,7 @@ public final class Progress {
     bytes = other.bytes;
     notParsed = other.notParsed;
     changes++;
+    unchanged = other.unchanged;
   }
 
   /** Sets one count (a store reading a job back). */
@@ -112,6 +123,11 @@ public final class Progress {
 
   public void restoreNotParsed(long notParsed) {
     this.notParsed = notParsed;
+    changes++;
+  }
+
+  public void restoreUnchanged(long unchanged) {
+    this.unchanged = unchanged;
     changes++;
   }
 }

@@ -452,6 +452,9 @@ public final class MemoryJobStore implements JobDriver {
       }
       p.added(item.kind(), item.state());
       p.addBytes(item.bytes());
+      if (item.unchanged() && item.state() == ItemState.SUCCEEDED) {
+        p.unchangedItem();
+      }
     }
     Job job = e.job.copy();
     job.moveTo(JobState.CANCELLED, Instant.now(), why);

@@ -31,17 +31,18 @@ final class PgCodec {
       + " deadline_at";
 
   static final String ITEM_COLUMNS = "job_id, idx, kind, url, final_url, depth, parent, state, status, content_type,"
-      + " bytes, sha256, error_code, error_message, attempts, duration_ms, stored_file, via, request_head, response_head";
+      + " bytes, sha256, error_code, error_message, attempts, duration_ms, stored_file, via, request_head, response_head,"
+      + " unchanged";
 
   /** How many parameters {@link #itemArrays} fills ($1..$n): a statement's own parameters follow them. */
-  static final int ITEM_ARRAYS = 20;
+  static final int ITEM_ARRAYS = 21;
 
-  /** The unnest(...) of {@link #itemArrays}: one typed array per item column, $1..$20. */
+  /** The unnest(...) of {@link #itemArrays}: one typed array per item column, $1..$21. */
   static final String ITEM_UNNEST = "unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[],"
       + " $7::text[], $8::text[], $9::int[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[],"
-      + " $15::int[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[])"
+      + " $15::int[], $16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[], $21::boolean[])"
       + " AS u(job_id, idx, kind, url, final_url, depth, parent, state, status, content_type, bytes, sha256, error_code,"
-      + " error_message, attempts, duration_ms, stored_file, via, request_head, response_head)";
+      + " error_message, attempts, duration_ms, stored_file, via, request_head, response_head, unchanged)";
 
 
   // ---- jobs ------------------------------------------------------------------------------------------
@@ -151,7 +152,8 @@ final class PgCodec {
         counts.put(kind.wire(), byState);
       }
     }
-    return new JsonObject().put("bytes", p.bytes()).put("counts", counts).put("notParsed", p.notParsed());
+    return new JsonObject().put("bytes", p.bytes()).put("counts", counts).put("notParsed", p.notParsed())
+        .put("unchanged", p.unchanged());
   }
 
   static void restoreProgress(JsonObject j, Progress p) {
@@ -164,6 +166,7 @@ final class PgCodec {
     }
     p.restoreBytes(j.getLong("bytes", 0L));
     p.restoreNotParsed(j.getLong("notParsed", 0L));
+    p.restoreUnchanged(j.getLong("unchanged", 0L));
   }
 
   /** Parameters $1.. of an insert into fetchd_jobs, in the order of {@link PgJobStore}'s INSERT. */
@@ -222,6 +225,7 @@ final class PgCodec {
     item.durationMs(r.getLong("duration_ms"));
     item.via(r.getString("via"));
     item.heads(r.getString("request_head"), r.getString("response_head"));
+    item.unchanged(Boolean.TRUE.equals(r.getBoolean("unchanged")));
     return item;
   }
 
@@ -248,6 +252,7 @@ final class PgCodec {
     String[] via = new String[n];
     String[] requestHead = new String[n];
     String[] responseHead = new String[n];
+    Boolean[] unchanged = new Boolean[n];
     for (int i = 0; i < n; i++) {
       Item it = items.get(from + i);
       jobId[i] = it.jobId();
@@ -270,9 +275,10 @@ final class PgCodec {
       via[i] = it.via();
       requestHead[i] = safe(it.requestHead());
       responseHead[i] = safe(it.responseHead());
+      unchanged[i] = it.unchanged();
     }
     return Tuple.of(jobId, idx, kind, url, finalUrl, depth, parent, state, status, contentType, bytes, sha, errorCode,
-        errorMessage, attempts, duration, stored, via, requestHead, responseHead);
+        errorMessage, attempts, duration, stored, via, requestHead, responseHead, unchanged);
   }
 
   // ---- time ------------------------------------------------------------------------------------------

@@ -66,7 +66,8 @@ public final class PgJobStore implements JobDriver {
   private static final String ITEM_SET = "state = u.state, final_url = u.final_url, status = u.status,"
       + " content_type = u.content_type, bytes = u.bytes, sha256 = u.sha256, error_code = u.error_code,"
       + " error_message = u.error_message, attempts = u.attempts, duration_ms = u.duration_ms,"
-      + " stored_file = u.stored_file, request_head = u.request_head, response_head = u.response_head";
+      + " stored_file = u.stored_file, request_head = u.request_head, response_head = u.response_head,"
+      + " unchanged = u.unchanged";
   private static final String UPDATE_ITEMS = "UPDATE fetchd_items i SET " + ITEM_SET
       + " FROM " + PgCodec.ITEM_UNNEST + " WHERE i.job_id = u.job_id AND i.idx = u.idx";
 
@@ -132,9 +133,12 @@ public final class PgJobStore implements JobDriver {
   // progress is recounted from the items, the truth the next replica starts from
   private static final String RECOUNT = "UPDATE fetchd_jobs j SET progress = c.progress"
       + " || jsonb_build_object('notParsed', coalesce(j.progress -> 'notParsed', '0'::jsonb)) FROM ("
-      + " SELECT job_id, jsonb_build_object('bytes', sum(bytes), 'counts', jsonb_object_agg(kind, states)) AS progress"
-      + " FROM (SELECT job_id, kind, jsonb_object_agg(state, n) AS states, sum(bytes) AS bytes"
-      + "   FROM (SELECT job_id, kind, state, count(*) AS n, sum(bytes) AS bytes FROM fetchd_items"
+      + " SELECT job_id, jsonb_build_object('bytes', sum(bytes), 'counts', jsonb_object_agg(kind, states),"
+      + "   'unchanged', sum(unchanged)) AS progress"
+      + " FROM (SELECT job_id, kind, jsonb_object_agg(state, n) AS states, sum(bytes) AS bytes,"
+      + "   sum(unchanged) AS unchanged"
+      + "   FROM (SELECT job_id, kind, state, count(*) AS n, sum(bytes) AS bytes,"
+      + "     count(*) FILTER (WHERE unchanged AND state = 'succeeded') AS unchanged FROM fetchd_items"
       + "     WHERE job_id = ANY($1::text[]) GROUP BY job_id, kind, state) by_state"
       + "   GROUP BY job_id, kind) by_kind"
       + " GROUP BY job_id) c WHERE j.id = c.job_id";

@@ -77,6 +77,9 @@ public final class SpecJson {
       json.put("webhook", new JsonObject().put("url", spec.webhook().url())
           .put("events", new JsonArray(spec.webhook().events().stream().map(WebhookEvent::wire).toList())));
     }
+    if (spec.since() != null) {
+      json.put("since", spec.since()); // absent when none: specs stored before recrawls read the same
+    }
     return json;
   }
 
@@ -177,7 +180,7 @@ public final class SpecJson {
           w.getString("secret") == null ? null : webhookOpen.apply(w.getString("secret")));
     }
     return new JobSpec(JobType.fromWire(j.getString("type")), urls, limits, crawl, j.getInteger("priority"), labels,
-        request(j.getJsonObject("request"), open), webhook);
+        request(j.getJsonObject("request"), open), webhook, j.getString("since"));
   }
 
   private static List<String> strings(JsonArray a) {

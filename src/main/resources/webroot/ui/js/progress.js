@@ -42,6 +42,9 @@ export class ProgressBar {
     if (p.skipped) {
       parts.push(`${number(p.skipped)} skipped`);
     }
+    if (p.unchanged) {
+      parts.push(`${number(p.unchanged)} unchanged`); // a recrawl: succeeded with a 304, the earlier body kept
+    }
     parts.push(bytes(p.bytes));
     this.text.textContent = parts.join(' · ');
     this.bar.setAttribute('aria-valuetext', `${pct}% done: ${parts.slice(1).join(', ')}`);

@@ -51,4 +51,23 @@ class ProgressRendererTest {
     r.finish();
     assertThat(text.toString()).endsWith("\n").doesNotContain("\n\r");
   }
+
+  @Test
+  void aRecrawlShowsItsUnchangedItems() {
+    StringWriter text = new StringWriter();
+    AtomicLong now = new AtomicLong(0);
+    ProgressRenderer plain = new ProgressRenderer(new PrintWriter(text, true), false, now::get);
+    plain.state("running");
+    now.addAndGet(2 * SECOND);
+    plain.progress(progress(10, 6, 0, 1024).put("unchanged", 5));
+    assertThat(text.toString()).contains("(6 succeeded, 0 failed, 0 skipped, 5 unchanged)");
+    StringWriter bar = new StringWriter();
+    ProgressRenderer tty = new ProgressRenderer(new PrintWriter(bar, true), true, now::get);
+    tty.state("running");
+    now.addAndGet(2 * SECOND);
+    tty.progress(progress(10, 6, 0, 1024).put("unchanged", 5));
+    assertThat(bar.toString()).contains("5 unchanged");
+    assertThat(JobStates.counts(progress(10, 10, 0, 1024).put("unchanged", 9)))
+        .isEqualTo("10 items: 10 succeeded, 0 failed, 0 skipped (9 unchanged); 1.0 KiB");
+  }
 }

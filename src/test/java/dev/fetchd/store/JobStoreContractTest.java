@@ -177,6 +177,7 @@ abstract class JobStoreContractTest {
     m.put("attempts", i.attempts());
     m.put("durationMs", i.durationMs());
     m.put("storedFile", i.storedFile());
+    m.put("unchanged", i.unchanged());
     return m;
   }
 
@@ -196,13 +197,14 @@ abstract class JobStoreContractTest {
         new Limits(3, 2, 100, 5_000, 60_000, 1_000_000, 1),
         new CrawlOptions(3, 50, CrawlOptions.Scope.DOMAIN, List.of("^https://a\\.example/.*"), List.of("\\.pdf$"),
             true, false),
-        -7, Map.of("team", "search", "env", "ci \"quoted\""));
+        -7, Map.of("team", "search", "env", "ci \"quoted\"")).since("an-earlier-job");
     Job job = new Job(UUID.randomUUID().toString(), spec, T0, "key-1", "hash-1", "owner-a");
     List<Item> items = itemsOf(job);
     store.insert(job, items).await();
 
     Job read = store.get(job.id()).await();
     assertThat(view(read)).isEqualTo(view(job));
+    assertThat(read.spec().since()).isEqualTo("an-earlier-job");
     assertThat(read.state()).isEqualTo(JobState.QUEUED);
     assertThat(read.progress().total()).isEqualTo(2);
     assertThat(itemViews(store.allItems(job.id()).await())).isEqualTo(itemViews(items));
@@ -334,6 +336,7 @@ abstract class JobStoreContractTest {
 
     job.progress().moved(ItemKind.FILE, ItemState.RUNNING, ItemState.SUCCEEDED);
     job.progress().addBytes(12_345);
+    job.progress().unchangedItem();
     job.progress().moved(ItemKind.FILE, ItemState.QUEUED, ItemState.FAILED);
     job.progress().moved(ItemKind.FILE, ItemState.QUEUED, ItemState.CANCELLED);
     job.progress().added(ItemKind.PAGE, ItemState.SKIPPED);
@@ -344,6 +347,7 @@ abstract class JobStoreContractTest {
     assertThat(view(ended)).isEqualTo(view(job));
     assertThat(ended.error()).isEqualTo(new JobError("timed_out", "job deadline of 60000 ms passed"));
     assertThat(ended.progress().bytes()).isEqualTo(12_345);
+    assertThat(ended.progress().unchanged()).isEqualTo(1);
     assertThat(store.list(JobState.TIMED_OUT, null, 10, null).await().entries()).extracting(Job::id)
         .containsExactly(job.id());
   }
@@ -424,18 +428,25 @@ abstract class JobStoreContractTest {
     ok.response("https://example.com/final/0", 200, "text/html; charset=utf-8");
     ok.stored(job.id() + "/0", 4096, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
     ok.durationMs(87L);
+    Item same = items.get(1);
+    same.state(ItemState.SUCCEEDED);
+    same.attemptStarted();
+    same.response("https://example.com/file/1", 304, "text/plain");
+    same.stored("earlier-job/1", 10, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    same.unchanged(true);
     Item bad = items.get(2);
     bad.state(ItemState.FAILED);
     bad.attempts(3);
     bad.response("https://example.com/file/2?q=2", 503, null);
     bad.error(new ItemError(ErrorCode.HTTP_STATUS, "HTTP 503 after 3 attempts"));
     bad.durationMs(1234L);
-    store.updateItems(List.of(ok, bad)).await();
+    store.updateItems(List.of(ok, same, bad)).await();
 
     assertThat(view(store.item(job.id(), 0).await())).isEqualTo(view(ok));
     assertThat(view(store.item(job.id(), 2).await())).isEqualTo(view(bad));
     assertThat(itemViews(store.allItems(job.id()).await())).isEqualTo(itemViews(items));
-    assertThat(store.item(job.id(), 1).await().state()).isEqualTo(ItemState.QUEUED);
+    assertThat(store.item(job.id(), 1).await().unchanged()).isTrue();
+    assertThat(store.item(job.id(), 0).await().unchanged()).isFalse();
   }
 
   @Test

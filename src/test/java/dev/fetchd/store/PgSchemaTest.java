@@ -55,8 +55,12 @@ class PgSchemaTest {
   @Test
   void migrationsAreNumberedInOrderAndAllOnTheClasspath() {
     List<PgSchema.Migration> ms = PgSchema.load();
+    // strictly increasing from 1 (a number may be held by a change not merged yet: V7 came before V6)
+    assertThat(ms.get(0).version()).isEqualTo(1);
     for (int i = 0; i < ms.size(); i++) {
-      assertThat(ms.get(i).version()).isEqualTo(i + 1);
+      if (i > 0) {
+        assertThat(ms.get(i).version()).isGreaterThan(ms.get(i - 1).version());
+      }
       assertThat(ms.get(i).sql()).isNotBlank();
     }
   }

@@ -68,6 +68,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * /redirect-abs?to=URL                    302 to the absolute URL given
  * /endless                                chunked zeros forever, with back pressure, until the client leaves
  * paths registered with {@link #route}    answered by the test's own handler (checked before everything else)
+ * paths registered with {@link #validated} / {@link #validatedHtml}   served with an ETag and/or Last-Modified;
+ *                                          304 Not Modified to an If-None-Match or If-Modified-Since that matches
+ *                                          (RFC 9110 13.2.2: If-None-Match decides when present); full (200) and 304
+ *                                          answers counted per path ({@link #fullResponses}, {@link #notModified});
+ *                                          {@link #validatedDelayMs} slows every such answer
  * paths registered with {@link #html} / {@link #page}   served as registered (checked before the built-in ones)
  * anything else                           404
  * </pre>
@@ -117,6 +122,14 @@ public final class TargetServer implements AutoCloseable {
   private record Event(String path, boolean start) {}
 
   private record Page(String contentType, byte[] body, int status) {}
+
+  /** A page with validators: etag (quoted) and lastModified (IMF-fixdate) are null when not sent. */
+  private record Validated(String contentType, byte[] body, String etag, java.time.Instant lastModified) {}
+
+  private final ConcurrentHashMap<String, Validated> validated = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicInteger> full = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicInteger> notModified = new ConcurrentHashMap<>();
+  private volatile long validatedDelayMs;
 
   private TargetServer(Vertx vertx) {
     this.vertx = vertx;
@@ -217,6 +230,64 @@ public final class TargetServer implements AutoCloseable {
 
   public void removePage(String path) {
     pages.remove(path);
+  }
+
+  /** {@link #validated} as text/html; charset=utf-8, with both an ETag and a Last-Modified. */
+  public TargetServer validatedHtml(String path, String html) {
+    return validated(path, "text/html; charset=utf-8", html.getBytes(StandardCharsets.UTF_8), true, true);
+  }
+
+  /**
+   * Serves {@code body} at exactly {@code path} with a strong ETag (from the body's sha256) when {@code etag}, and a
+   * Last-Modified when {@code lastModified}: the time of this call, or a second after the previous version's when the
+   * body changes, so a new body is always newer. Registering the same body again keeps its validators.
+   */
+  public TargetServer validated(String path, String contentType, byte[] body, boolean etag, boolean lastModified) {
+    validated.compute(path, (k, before) -> {
+      String tag = "\"" + sha256Hex(body).substring(0, 20) + "\"";
+      if (before != null && java.util.Arrays.equals(before.body, body)) {
+        return before;
+      }
+      java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+      java.time.Instant at = before == null || before.lastModified == null || now.isAfter(before.lastModified) ? now
+          : before.lastModified.plusSeconds(1);
+      return new Validated(contentType, body.clone(), etag ? tag : null, lastModified ? at : null);
+    });
+    return this;
+  }
+
+  /** Every {@link #validated} answer, 304 or 200, waits this long first (0, the default: none). */
+  public TargetServer validatedDelayMs(long ms) {
+    this.validatedDelayMs = ms;
+    return this;
+  }
+
+  /** The ETag {@link #validated} serves at {@code path}, or null. */
+  public String etag(String path) {
+    Validated v = validated.get(path);
+    return v == null ? null : v.etag;
+  }
+
+  /** Full (200) answers of a {@link #validated} path since the last reset. */
+  public int fullResponses(String path) {
+    AtomicInteger c = full.get(path);
+    return c == null ? 0 : c.get();
+  }
+
+  /** Full (200) answers of every {@link #validated} path since the last reset. */
+  public int fullResponses() {
+    return full.values().stream().mapToInt(AtomicInteger::get).sum();
+  }
+
+  /** 304 answers of a {@link #validated} path since the last reset. */
+  public int notModified(String path) {
+    AtomicInteger c = notModified.get(path);
+    return c == null ? 0 : c.get();
+  }
+
+  /** 304 answers of every {@link #validated} path since the last reset. */
+  public int notModified() {
+    return notModified.values().stream().mapToInt(AtomicInteger::get).sum();
   }
 
   // ------------------------------------------------------------------ counters
@@ -328,6 +399,8 @@ public final class TargetServer implements AutoCloseable {
     synchronized (lock) {
       total.set(0);
       perPath.clear();
+      full.clear();
+      notModified.clear();
       flaky.clear();
       log.clear();
       received.clear();
@@ -573,6 +646,21 @@ public final class TargetServer implements AutoCloseable {
       route.handle(ex.req);
       return;
     }
+    Validated v = validated.get(path);
+    if (v != null) {
+      long wait = validatedDelayMs;
+      if (wait <= 0) {
+        serveValidated(ex, path, v);
+        return;
+      }
+      long timer = vertx.setTimer(wait, id -> {
+        if (!ex.gone()) {
+          serveValidated(ex, path, v);
+        }
+      });
+      ex.onCleanup(() -> vertx.cancelTimer(timer));
+      return;
+    }
     Page page = pages.get(path);
     if (page != null) {
       ex.resp.setStatusCode(page.status).putHeader(HttpHeaders.CONTENT_TYPE, page.contentType)
@@ -628,6 +716,60 @@ public final class TargetServer implements AutoCloseable {
     } else {
       text(ex, 404, "not found: " + path + "\n");
     }
+  }
+
+  private static final java.time.format.DateTimeFormatter HTTP_DATE = java.time.format.DateTimeFormatter
+      .RFC_1123_DATE_TIME.withZone(java.time.ZoneOffset.UTC);
+
+  /** A GET with conditions: If-None-Match decides when present (weak comparison), else If-Modified-Since. */
+  private void serveValidated(Exchange ex, String path, Validated v) {
+    String inm = ex.req.getHeader("If-None-Match");
+    String ims = ex.req.getHeader("If-Modified-Since");
+    boolean unchanged;
+    if (inm != null) {
+      unchanged = v.etag != null && matches(inm, v.etag);
+    } else if (ims != null && v.lastModified != null) {
+      java.time.Instant since;
+      try {
+        since = java.time.ZonedDateTime.parse(ims.trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+            .toInstant();
+      } catch (RuntimeException e) {
+        since = null; // an invalid date is ignored (RFC 9110 13.1.3)
+      }
+      unchanged = since != null && !v.lastModified.isAfter(since);
+    } else {
+      unchanged = false;
+    }
+    HttpServerResponse resp = ex.resp;
+    resp.putHeader("Date", HTTP_DATE.format(java.time.Instant.now())).putHeader("Cache-Control", "max-age=0");
+    if (v.etag != null) {
+      resp.putHeader(HttpHeaders.ETAG, v.etag);
+    }
+    if (unchanged) {
+      // what a 304 carries (RFC 9110 15.4.5): Date, ETag, Cache-Control; not the body's Last-Modified
+      notModified.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+      resp.setStatusCode(304).end();
+      return;
+    }
+    full.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+    if (v.lastModified != null) {
+      resp.putHeader(HttpHeaders.LAST_MODIFIED, HTTP_DATE.format(v.lastModified));
+    }
+    resp.setStatusCode(200).putHeader(HttpHeaders.CONTENT_TYPE, v.contentType).end(Buffer.buffer(v.body));
+  }
+
+  private static boolean matches(String ifNoneMatch, String etag) {
+    if (ifNoneMatch.trim().equals("*")) {
+      return true;
+    }
+    String want = etag.startsWith("W/") ? etag.substring(2) : etag;
+    for (String tag : ifNoneMatch.split(",")) {
+      String t = tag.trim();
+      if ((t.startsWith("W/") ? t.substring(2) : t).equals(want)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void serveBody(Exchange ex, String name, long size, int status, String type, boolean chunked) {

@@ -108,6 +108,57 @@ class TargetServerTest {
   }
 
   @Test
+  void validatedPagesAnswer304ToMatchingValidatorsAndCountFullResponses() throws Exception {
+    target.validated("/v/both", "text/plain", "one".getBytes(StandardCharsets.UTF_8), true, true);
+    target.validated("/v/date", "text/plain", "date only".getBytes(StandardCharsets.UTF_8), false, true);
+    HttpResponse<byte[]> first = get("/v/both");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).asString().isEqualTo("one");
+    String etag = first.headers().firstValue("ETag").orElseThrow();
+    String lastModified = first.headers().firstValue("Last-Modified").orElseThrow();
+    assertThat(etag).isEqualTo(target.etag("/v/both")).startsWith("\"");
+
+    HttpResponse<byte[]> same = client.send(req("/v/both").header("If-None-Match", etag).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(same.statusCode()).isEqualTo(304);
+    assertThat(same.body()).isEmpty();
+    assertThat(same.headers().firstValue("ETag")).hasValue(etag);
+    assertThat(client.send(req("/v/both").header("If-None-Match", "W/" + etag + ", \"other\"").build(),
+        HttpResponse.BodyHandlers.ofByteArray()).statusCode()).as("weak comparison, a list").isEqualTo(304);
+    // If-None-Match decides when present: a matching date does not make a stale tag match
+    assertThat(client.send(req("/v/both").header("If-None-Match", "\"other\"").header("If-Modified-Since", lastModified)
+        .build(), HttpResponse.BodyHandlers.ofByteArray()).statusCode()).isEqualTo(200);
+    assertThat(client.send(req("/v/both").header("If-Modified-Since", lastModified).build(),
+        HttpResponse.BodyHandlers.ofByteArray()).statusCode()).isEqualTo(304);
+
+    HttpResponse<byte[]> dated = get("/v/date");
+    assertThat(dated.headers().firstValue("ETag")).isEmpty();
+    String date = dated.headers().firstValue("Last-Modified").orElseThrow();
+    assertThat(client.send(req("/v/date").header("If-Modified-Since", date).build(),
+        HttpResponse.BodyHandlers.ofByteArray()).statusCode()).isEqualTo(304);
+    assertThat(client.send(req("/v/date").header("If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT").build(),
+        HttpResponse.BodyHandlers.ofByteArray()).statusCode()).isEqualTo(200);
+
+    // a new body: a new tag and a later date, so the old validators no longer match
+    target.validated("/v/both", "text/plain", "two".getBytes(StandardCharsets.UTF_8), true, true);
+    HttpResponse<byte[]> changed = client.send(req("/v/both").header("If-None-Match", etag).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(changed.statusCode()).isEqualTo(200);
+    assertThat(changed.body()).asString().isEqualTo("two");
+    assertThat(changed.headers().firstValue("ETag").orElseThrow()).isNotEqualTo(etag);
+    assertThat(client.send(req("/v/both").header("If-Modified-Since", lastModified).build(),
+        HttpResponse.BodyHandlers.ofByteArray()).statusCode()).isEqualTo(200);
+
+    assertThat(target.fullResponses("/v/both")).isEqualTo(4);
+    assertThat(target.notModified("/v/both")).isEqualTo(3);
+    assertThat(target.fullResponses()).isEqualTo(6);
+    assertThat(target.notModified()).isEqualTo(4);
+    target.resetCounters();
+    assertThat(target.fullResponses()).isZero();
+    assertThat(target.notModified("/v/both")).isZero();
+  }
+
+  @Test
   void generatorIsRandomAccess() {
     byte[] whole = TargetServer.body("ra", 1000);
     byte[] part = new byte[101];
