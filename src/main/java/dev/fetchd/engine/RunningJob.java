@@ -72,9 +72,9 @@ final class RunningJob {
     this.jobPermits = new AsyncSemaphore(job.spec().limits().concurrency());
   }
 
-  /** Where an item's body is stored: names carry the claim's attempt when replicas share the data dir. */
+  /** The tag of an item's temp file: it carries the claim's attempt, so a takeover can tell a dead replica's. */
   String storedName(Item item) {
-    return FileStore.itemFile(job.id(), item.index(), lease.attempt());
+    return FileStore.tempTag(job.id(), item.index(), lease.attempt());
   }
 
   EndMode endMode() {
@@ -476,16 +476,14 @@ final class RunningJob {
     });
   }
 
-  /** Files of items that succeeded here but were never saved: the new owner fetches them again. */
+  /**
+   * Items that succeeded here but were never saved: the new owner fetches them again. Their bodies stay: in the
+   * content-addressed store a body may be another item's too (or the new owner's, the same bytes fetched again);
+   * one that nothing refers to is removed by the sweep ({@link BlobSweeper}).
+   */
   private void discardUnsaved() {
-    unsaved.addAll(dirty);
-    dirty.clear();
-    for (Item item : unsaved) {
-      if (item.storedFile() != null) {
-        engine.files.deleteStored(item.storedFile());
-      }
-    }
     unsaved.clear();
+    dirty.clear();
   }
 
   /** Host and port: the unit of politeness, from the one URL type (punycode host, default port). */
