@@ -3,6 +3,7 @@ package dev.fetchd.engine;
 import dev.fetchd.files.FileStore;
 import dev.fetchd.metrics.FetchdMetrics;
 import dev.fetchd.store.BlobRefs;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -30,6 +31,8 @@ final class BlobSweeper {
   private final FileStore files;
   private final long graceMs;
   private volatile long storedBytes;
+  private final Counter sweeps;
+  private final Counter swept;
   private long walkTimer = -1;
   private long bytesTimer = -1;
   private boolean walking;
@@ -43,6 +46,10 @@ final class BlobSweeper {
     metrics.gauge("fetchd.store.bytes", "Bytes of the stored bodies some item refers to, each body counted once"
         + " however many items and jobs refer to it (every replica's; read from the store every few seconds)",
         () -> storedBytes);
+    this.sweeps = Counter.builder("fetchd.store.sweeps")
+        .description("Walks of the stored bodies completed by this replica's sweep").register(metrics.registry());
+    this.swept = Counter.builder("fetchd.store.swept.bodies")
+        .description("Stored bodies this replica's sweep removed: nothing referred to them").register(metrics.registry());
   }
 
   void start() {
@@ -80,9 +87,13 @@ final class BlobSweeper {
     }
     return chain.transform(ar -> {
       walking = false;
+      swept.increment(removed[0]);
       if (ar.failed()) {
         log.warn("sweep of stored bodies stopped: {}", ar.cause().toString());
-      } else if (removed[0] > 0) {
+      } else {
+        sweeps.increment();
+      }
+      if (removed[0] > 0) {
         log.info("removed {} stored bodies nothing refers to", removed[0]);
         refreshBytes();
       }
