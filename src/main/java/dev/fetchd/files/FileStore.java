@@ -186,6 +186,8 @@ public final class FileStore {
         return true;
       } catch (java.nio.file.NoSuchFileException swept) {
         // removed by a sweep since the check: this copy becomes the body
+      } catch (java.nio.file.AccessDeniedException notOurs) {
+        // written by a replica running as another user: this copy replaces it (same bytes, and a fresh mtime)
       }
     }
     Files.createDirectories(target.getParent());
