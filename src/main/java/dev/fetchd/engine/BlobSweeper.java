@@ -87,7 +87,6 @@ final class BlobSweeper {
     }
     return chain.transform(ar -> {
       walking = false;
-      swept.increment(removed[0]);
       if (ar.failed()) {
         log.warn("sweep of stored bodies stopped: {}", ar.cause().toString());
       } else {
@@ -109,7 +108,10 @@ final class BlobSweeper {
         chain = chain.compose(n -> refs.unreferenced(batch)
             .compose(nobodys -> nobodys.isEmpty() ? Future.succeededFuture(List.<String>of())
                 : files.removeIdleBlobs(new ArrayList<>(nobodys), graceMs))
-            .compose(gone -> refs.forget(gone).map(v -> n + gone.size())));
+            .compose(gone -> {
+              swept.increment(gone.size());
+              return refs.forget(gone).map(v -> n + gone.size());
+            }));
       }
       return chain;
     });

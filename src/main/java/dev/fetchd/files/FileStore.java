@@ -4,15 +4,20 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
 import java.util.Comparator;
+import java.util.List;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -31,7 +36,7 @@ import java.util.stream.Stream;
 public final class FileStore {
   /** The folder of content-addressed bodies under {@code files/}; stored names start with it and a slash. */
   public static final String BLOB_DIR = "sha256";
-  private static final java.util.regex.Pattern HEX64 = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+  private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
   private final Vertx vertx;
   private final Path root;
   private final Path tmp;
@@ -172,23 +177,24 @@ public final class FileStore {
   }
 
   /**
-   * On a worker: puts a closed temp file in place as the body {@code hex}. If that body is there already, the temp
-   * is dropped and the body's mtime set to now (a sweep that is deciding about it then keeps it: see
-   * {@link #removeIdleBlobs}); if the sweep removed it in between, the temp takes its place. Returns whether the
+   * On a worker: puts a closed temp file of {@code size} bytes in place as the body {@code hex}. If that body is there
+   * already, the temp is dropped and the body's mtime set to now (a sweep that is deciding about it then keeps it:
+   * see {@link #removeIdleBlobs}); if the sweep removed it in between, the temp takes its place, as it does over a
+   * file of another size (cut short by an OS crash before it reached the disk, without fsync). Returns whether the
    * body was there already (deduplicated).
    */
-  boolean place(Path temp, String hex) throws IOException {
+  boolean place(Path temp, String hex, long size) throws IOException {
     Path target = blobs.resolve(hex.substring(0, 2)).resolve(hex);
-    if (Files.exists(target)) {
-      try {
-        Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+    try {
+      if (Files.readAttributes(target, BasicFileAttributes.class).size() == size) {
+        Files.setLastModifiedTime(target, FileTime.fromMillis(System.currentTimeMillis()));
         Files.deleteIfExists(temp);
         return true;
-      } catch (java.nio.file.NoSuchFileException swept) {
-        // removed by a sweep since the check: this copy becomes the body
-      } catch (java.nio.file.AccessDeniedException notOurs) {
-        // written by a replica running as another user: this copy replaces it (same bytes, and a fresh mtime)
       }
+    } catch (NoSuchFileException absent) {
+      // a new body, or removed by a sweep since: this copy becomes the body
+    } catch (AccessDeniedException notOurs) {
+      // written by a replica running as another user: this copy replaces it (same bytes, and a fresh mtime)
     }
     Files.createDirectories(target.getParent());
     // another writer of the same bytes may rename over this one, or this one over it: the same content either way
@@ -208,9 +214,9 @@ public final class FileStore {
     }
     return blocking(() -> {
       try {
-        Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+        Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis()));
         return true;
-      } catch (java.nio.file.NoSuchFileException gone) {
+      } catch (NoSuchFileException gone) {
         return false;
       }
     });
@@ -239,7 +245,7 @@ public final class FileStore {
             if (HEX64.matcher(name).matches() && Files.getLastModifiedTime(p).toMillis() < cutoff) {
               out.add(name);
             }
-          } catch (java.nio.file.NoSuchFileException gone) {
+          } catch (NoSuchFileException gone) {
             // removed meanwhile by another replica's sweep
           }
         }
@@ -269,7 +275,7 @@ public final class FileStore {
             continue; // used since it was listed
           }
           Files.move(body, trashed, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.NoSuchFileException gone) {
+        } catch (NoSuchFileException gone) {
           removed.add(hex); // removed by another replica's sweep: its record may go too
           continue;
         }
@@ -296,7 +302,7 @@ public final class FileStore {
             try {
               putBack(p, blobs.resolve(hex.substring(0, 2)).resolve(hex));
               restored++;
-            } catch (java.nio.file.NoSuchFileException gone) {
+            } catch (NoSuchFileException gone) {
               // its sweep decided meanwhile
             }
           }

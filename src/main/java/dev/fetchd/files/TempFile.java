@@ -180,7 +180,7 @@ public final class TempFile {
           }
           channel.close();
           hex = HexFormat.of().formatHex(sha256.digest());
-          deduplicated = store.place(path, hex);
+          deduplicated = store.place(path, hex, size);
         } catch (IOException | RuntimeException e) {
           closeAndDelete();
           throw e;
