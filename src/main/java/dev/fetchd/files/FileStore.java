@@ -279,11 +279,14 @@ public final class FileStore {
           removed.add(hex); // removed by another replica's sweep: its record may go too
           continue;
         }
-        if (Files.getLastModifiedTime(trashed).toMillis() >= System.currentTimeMillis() - idleMs) {
-          putBack(trashed, body);
-        } else {
-          Files.deleteIfExists(trashed);
-          removed.add(hex);
+        try {
+          if (Files.getLastModifiedTime(trashed).toMillis() >= System.currentTimeMillis() - idleMs) {
+            putBack(trashed, body);
+          } else if (Files.deleteIfExists(trashed)) {
+            removed.add(hex);
+          }
+        } catch (NoSuchFileException restored) {
+          // another replica's sweep put it back meanwhile (restoreTrash): it stays, to be decided about again
         }
       }
       return removed;
