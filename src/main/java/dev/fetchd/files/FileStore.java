@@ -177,29 +177,31 @@ public final class FileStore {
   }
 
   /**
-   * On a worker: puts a closed temp file of {@code size} bytes in place as the body {@code hex}. If that body is there
-   * already, the temp is dropped and the body's mtime set to now (a sweep that is deciding about it then keeps it:
-   * see {@link #removeIdleBlobs}); if the sweep removed it in between, the temp takes its place, as it does over a
-   * file of another size (cut short by an OS crash before it reached the disk, without fsync). Returns whether the
-   * body was there already (deduplicated).
+   * On a worker: whether the body {@code hex} of {@code size} bytes is stored already; if so its mtime is set to now,
+   * so that a sweep deciding about it keeps it (see {@link #removeIdleBlobs}). A file of another size (cut short by
+   * an OS crash before its bytes reached the disk, without fsync) does not count: the new copy replaces it.
    */
-  boolean place(Path temp, String hex, long size) throws IOException {
-    Path target = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+  boolean reuse(String hex, long size) throws IOException {
+    Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
     try {
-      if (Files.readAttributes(target, BasicFileAttributes.class).size() == size) {
-        Files.setLastModifiedTime(target, FileTime.fromMillis(System.currentTimeMillis()));
-        Files.deleteIfExists(temp);
-        return true;
+      if (Files.readAttributes(body, BasicFileAttributes.class).size() != size) {
+        return false;
       }
+      Files.setLastModifiedTime(body, FileTime.fromMillis(System.currentTimeMillis()));
+      return true;
     } catch (NoSuchFileException absent) {
-      // a new body, or removed by a sweep since: this copy becomes the body
+      return false; // a new body, or removed by a sweep since: the new copy becomes the body
     } catch (AccessDeniedException notOurs) {
-      // written by a replica running as another user: this copy replaces it (same bytes, and a fresh mtime)
+      return false; // written by a replica running as another user: the new copy replaces it
     }
-    Files.createDirectories(target.getParent());
+  }
+
+  /** On a worker: renames a closed, complete temp file into place as the body {@code hex}. */
+  void moveIn(Path temp, String hex) throws IOException {
+    Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+    Files.createDirectories(body.getParent());
     // another writer of the same bytes may rename over this one, or this one over it: the same content either way
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    return false;
+    Files.move(temp, body, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
   /**

@@ -153,7 +153,7 @@ public final class TempFile {
 
   /**
    * Writes what is queued, syncs, closes and puts the body in place under its sha256, in one worker call: renamed
-   * into the content-addressed store, or dropped when those bytes are there already ({@link FileStore#place}).
+   * into the content-addressed store, or dropped when those bytes are there already ({@link FileStore#reuse}).
    */
   @SuppressWarnings("unchecked")
   public Future<Stored> commit() {
@@ -175,12 +175,18 @@ public final class TempFile {
         boolean deduplicated;
         try {
           append(rest); // creates the file if nothing was written yet (an empty body)
-          if (store.fsync()) {
-            channel.force(true);
-          }
-          channel.close();
           hex = HexFormat.of().formatHex(sha256.digest());
-          deduplicated = store.place(path, hex, size);
+          // bytes stored already cost no fsync and no rename: the copy is dropped
+          deduplicated = store.reuse(hex, size);
+          if (deduplicated) {
+            closeAndDelete();
+          } else {
+            if (store.fsync()) {
+              channel.force(true);
+            }
+            channel.close();
+            store.moveIn(path, hex);
+          }
         } catch (IOException | RuntimeException e) {
           closeAndDelete();
           throw e;
