@@ -174,8 +174,9 @@ public final class FetchdVerticle extends VerticleBase {
   }
 
   /**
-   * Deletes stored bodies whose job the store does not know (a crash between a job's removal and its files',
-   * or any restart with the in-memory store): the data dir holds no file that no item points to.
+   * Deletes the per-job folders of bodies an earlier version stored ({@code files/<jobId>}) whose job the store does
+   * not know (a crash between a job's removal and its files', or any restart with the in-memory store). Bodies in
+   * the content-addressed store that nothing refers to are the sweep's.
    */
   private Future<Void> removeOrphans(FileStore files) {
     return files.jobsWithFiles().compose(ids -> {

@@ -7,6 +7,7 @@ import dev.fetchd.testkit.TargetServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,13 +80,17 @@ class OverloadTest {
   @Test
   void finishedJobsTheirItemsAndFilesArePurgedAfterTheRetentionTime() throws Exception {
     try (TargetServer target = TargetServer.start();
-         RunningService fetchd = RunningService.start(Map.of("jobs.retentionMs", 1500))) {
+         RunningService fetchd = RunningService.start(Map.of("jobs.retentionMs", 1500, "files.sweepGraceMs", 1000))) {
       String id = fetchd.submitDownload(List.of(target.url("/bytes/kept?size=100")), null).getString("id");
       fetchd.awaitTerminal(id, Duration.ofSeconds(10));
-      assertThat(Files.exists(fetchd.dataDir().resolve("files").resolve(id))).isTrue();
+      // bodies are stored by content: files/sha256/<first 2 hex>/<sha256>
+      String sha = TargetServer.sha256("kept", 100);
+      Path body = fetchd.dataDir().resolve("files/sha256/" + sha.substring(0, 2) + "/" + sha);
+      assertThat(body).exists();
       RunningService.await("job purged", Duration.ofSeconds(15), () -> fetchd.get("/jobs/" + id).status() == 404);
       assertThat(fetchd.get("/jobs/" + id + "/items/0/content").status()).isEqualTo(404);
-      assertThat(Files.exists(fetchd.dataDir().resolve("files").resolve(id))).isFalse();
+      // the last item referring to it is gone: the sweep removes it once unused for the grace
+      RunningService.await("body swept", Duration.ofSeconds(15), () -> !Files.exists(body));
       assertThat(fetchd.metric("fetchd_jobs", "state", "completed")).isZero();
     }
   }

@@ -157,8 +157,8 @@ class PostgresModeTest {
         for (int i = 0; i < 3; i++) {
           assertThat(target.requests("/bytes/hb-" + i)).isEqualTo(1);
         }
-        try (Stream<Path> files = Files.list(data.resolve("files").resolve(id))) {
-          assertThat(files.count()).isEqualTo(20);
+        try (Stream<Path> files = Files.walk(data.resolve("files/sha256"))) {
+          assertThat(files.filter(Files::isRegularFile).count()).isEqualTo(20);
         }
       }
     } finally {

@@ -109,7 +109,8 @@ public final class ConfigLoader {
         (int) v.get("http.maxConnections"), (int) v.get("jobs.maxAttempts"), (long) v.get("crawl.parseMemoryBytes"),
         (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"),
         (long) v.get("http.maxBodyBytesInFlight"), secretsKey((String) v.get("secrets.key")),
-        (String) v.get("pg.password"), (long) v.get("webhooks.retryBaseMs"), (long) v.get("webhooks.timeoutMs"));
+        (String) v.get("pg.password"), (long) v.get("webhooks.retryBaseMs"), (long) v.get("webhooks.timeoutMs"),
+        (long) v.get("files.sweepGraceMs"));
   }
 
   /**

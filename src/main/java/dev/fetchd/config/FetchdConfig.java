@@ -49,7 +49,8 @@ public record FetchdConfig(
     String secretsKey,
     String pgPassword,
     long webhooksRetryBaseMs,
-    long webhooksTimeoutMs) {
+    long webhooksTimeoutMs,
+    long filesSweepGraceMs) {
 
   private static final long GIB = 1L << 30;
   /** The largest request body the service can be told to read (bodies are held in memory). */
@@ -118,7 +119,10 @@ public record FetchdConfig(
       // about a day in all)
       Setting.longValue("webhooks.retryBaseMs", 5_000, 1, 3_600_000),
       // one delivery attempt, connect to last byte of the answer
-      Setting.longValue("webhooks.timeoutMs", 10_000, 100, 120_000));
+      Setting.longValue("webhooks.timeoutMs", 10_000, 100, 120_000),
+      // a stored body nothing refers to is removed once unused for this long (the sweep walks the store as often, at
+      // most every 10 minutes); it must exceed the time from storing a body to saving its item (about a second)
+      Setting.longValue("files.sweepGraceMs", 600_000, 1_000, 7 * 86_400_000L));
 
   /**
    * Whether a stored body is fsynced before it is renamed into place. {@code auto}: with PostgreSQL, where

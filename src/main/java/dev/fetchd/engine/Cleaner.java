@@ -11,9 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Retention: removes finished jobs, their items and their stored files once they are older than the
- * retention time, a bounded batch per round, one round at a time. Every replica runs one; removing a job
- * twice is harmless. Also forgets idle per-host state.
+ * Retention: removes finished jobs and their items once they are older than the retention time, a bounded batch
+ * per round, one round at a time. Every replica runs one; removing a job twice is harmless. The items' bodies are
+ * shared by content: a body goes when the last item referring to it has gone, by the {@link BlobSweeper}; bodies
+ * an earlier version stored per job ({@code files/<jobId>}) go with their job here. Also forgets idle per-host
+ * state.
  */
 final class Cleaner {
   private static final Logger log = LoggerFactory.getLogger(Cleaner.class);

@@ -150,6 +150,9 @@ final class ItemTask {
         r.succeeded() ? r.stored().bytes() : 0);
     if (r.succeeded()) {
       item.stored(r.stored().name(), r.stored().bytes(), r.stored().sha256());
+      if (r.stored().deduplicated()) {
+        fetch.metrics().bodyDeduplicated(r.stored().bytes());
+      }
       item.heads(r.requestHead(), r.responseHead());
       job.bytesStored(r.stored().bytes());
       job.pageStored(item);

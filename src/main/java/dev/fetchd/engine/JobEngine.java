@@ -28,10 +28,8 @@ import io.vertx.core.internal.ContextInternal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +69,7 @@ public final class JobEngine {
   private final Claimer claimer;
   private final Rescuer rescuer;
   private final Cleaner cleaner;
+  private final BlobSweeper blobSweeper;
   /** Webhook deliveries; null when this engine sends none. */
   final WebhookDispatcher webhooks;
 
@@ -124,6 +123,7 @@ public final class JobEngine {
     hosts.cluster(driver.hostPermits(), claimer.replica());
     this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump);
     this.cleaner = new Cleaner(vertx, driver, files, hosts, config.jobsRetentionMs(), lifecycle::removed);
+    this.blobSweeper = new BlobSweeper(vertx, driver.blobs(), files, config.filesSweepGraceMs(), metrics);
     metrics.gauge("fetchd.queue.capacity", "Most jobs that may wait; beyond it POST /jobs answers 429",
         config::queueCapacity);
     metrics.gauge("fetchd.running.jobs", "Jobs running on this replica now", running::size);
@@ -159,6 +159,7 @@ public final class JobEngine {
       snapshotTimer = vertx.setPeriodic(JobSnapshots.REFRESH_MS, t -> running.values().forEach(rj -> snapshots.refresh(rj.job)));
       rescuer.start();
       cleaner.start();
+      blobSweeper.start();
       lifecycle.start();
       if (webhooks != null) {
         webhooks.start();
@@ -435,7 +436,7 @@ public final class JobEngine {
         return;
       }
       if (claimed.lease().attempt() > 1) {
-        removeLeftovers(job.id(), claimed.lease().attempt(), ar.result());
+        removeLeftovers(job.id(), claimed.lease().attempt());
       }
       // progress is recounted from the items: a takeover must not count work twice
       Progress p = new Progress();
@@ -475,20 +476,12 @@ public final class JobEngine {
         });
   }
 
-  /** A takeover: the previous replica may have stored bodies it never got to save; they are nobody's. */
-  private void removeLeftovers(String jobId, int attempt, List<Item> items) {
-    Set<String> referenced = new HashSet<>();
-    items.forEach(i -> {
-      if (i.storedFile() != null) {
-        referenced.add(i.storedFile());
-      }
-    });
+  /**
+   * A takeover: the previous replica may have left partial bodies. Bodies it stored but never got to save an item
+   * for are nobody's: the sweep removes them ({@link BlobSweeper}), as a body may be another item's too.
+   */
+  private void removeLeftovers(String jobId, int attempt) {
     files.removeStaleTemps(jobId, attempt);
-    files.removeUnreferenced(jobId, referenced, attempt).onSuccess(n -> {
-      if (n > 0) {
-        log.atInfo().addKeyValue("job_id", jobId).log("job {}: removed {} bodies its previous replica stored but never saved", jobId, n);
-      }
-    });
   }
 
   Iterable<RunningJob> runningJobs() {
@@ -545,6 +538,7 @@ public final class JobEngine {
     shuttingDown = true;
     drained = Promise.promise();
     cleaner.stop();
+    blobSweeper.stop();
     rescuer.stop();
     claimer.stopClaiming();
     if (running.isEmpty()) {
@@ -566,6 +560,7 @@ public final class JobEngine {
     claimer.stop();
     rescuer.stop();
     cleaner.stop();
+    blobSweeper.stop();
     lifecycle.stop();
     // deliveries in flight get a moment to be recorded before the store closes
     Future<Void> sent = webhooks == null ? Future.succeededFuture() : webhooks.stop(WEBHOOK_GRACE_MS);

@@ -74,9 +74,9 @@ final class RunningJob {
     this.jobPermits = new AsyncSemaphore(job.spec().limits().concurrency());
   }
 
-  /** Where an item's body is stored: names carry the claim's attempt when replicas share the data dir. */
+  /** The tag of an item's temp file: it carries the claim's attempt, so a takeover can tell a dead replica's. */
   String storedName(Item item) {
-    return FileStore.itemFile(job.id(), item.index(), lease.attempt());
+    return FileStore.tempTag(job.id(), item.index(), lease.attempt());
   }
 
   EndMode endMode() {
@@ -113,7 +113,9 @@ final class RunningJob {
       if (file == null) {
         return Future.succeededFuture(null);
       }
-      return engine.vertx.fileSystem().exists(file.toString()).map(there -> there ? before : null);
+      // touched, not just looked for: a sweep deciding about that body now keeps it for its grace, by which time
+      // this item is saved and counts as a reference
+      return engine.files.touch(before.storedFile()).map(there -> there ? before : null);
     });
   }
 
@@ -512,17 +514,14 @@ final class RunningJob {
     });
   }
 
-  /** Files of items that succeeded here but were never saved: the new owner fetches them again. */
+  /**
+   * Items that succeeded here but were never saved: the new owner fetches them again. Their bodies stay: in the
+   * content-addressed store a body may be another item's too (or the new owner's, the same bytes fetched again);
+   * one that nothing refers to is removed by the sweep ({@link BlobSweeper}).
+   */
   private void discardUnsaved() {
-    unsaved.addAll(dirty);
-    dirty.clear();
-    for (Item item : unsaved) {
-      // an unchanged item's body is the earlier job's, not this run's to remove
-      if (item.storedFile() != null && !item.unchanged()) {
-        engine.files.deleteStored(item.storedFile());
-      }
-    }
     unsaved.clear();
+    dirty.clear();
   }
 
   /** Host and port: the unit of politeness, from the one URL type (punycode host, default port). */

@@ -419,7 +419,7 @@ public final class FetchCall {
     committing = true;
     cancelTimer();
     Future<TempFile.Stored> stored = temp == null ? f.files.storeWhole(memory, req.storedName())
-        : temp.commit(req.storedName());
+        : temp.commit();
     stored.onComplete(c -> {
       committing = false;
       finish(c.succeeded() ? new FetchResult(null, null, false, -1, url, status, contentType, c.result(), null,

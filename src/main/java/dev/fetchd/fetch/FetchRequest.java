@@ -1,8 +1,9 @@
 package dev.fetchd.fetch;
 
 /**
- * One attempt to fetch a URL: an item's body, stored under {@code storedName} in the files folder (see
- * {@link dev.fetchd.files.FileStore#itemFile}), or a small document kept in memory (robots.txt).
+ * One attempt to fetch a URL: an item's body, stored in the files folder under its sha256 (its temp file tagged
+ * {@code storedName}, see {@link dev.fetchd.files.FileStore#tempTag}), or a small document kept in memory
+ * (robots.txt).
  *
  * @param timeoutMs  deadline of the whole exchange, redirects, headers and body included
  * @param inMemory   keep the body in memory instead of storing it: its first {@code maxBytes} are the answer, and a

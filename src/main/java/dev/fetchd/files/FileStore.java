@@ -4,24 +4,47 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Where fetched bodies land. A body is streamed into {@code tmp/<random>.part}, then fsynced and renamed
- * atomically to {@code files/<jobId>/<index>}: a reader never sees half a file, and a crash leaves only
- * {@code .part} files, which start-up removes. Names never come from the URL, so no URL can write outside
- * the data dir. Every blocking call runs on the {@code fetchd-files} worker pool, never the event loop.
+ * Where fetched bodies land: a content-addressed store. A body is streamed into {@code tmp/<tag>.<random>.part},
+ * hashed as it passes, then fsynced and renamed atomically to {@code files/sha256/<first 2 hex>/<64 hex>}, or,
+ * when those bytes are there already, dropped: the same body fetched by many jobs (or replicas sharing the data
+ * dir) takes disk space once. A reader never sees half a file, and a crash leaves only {@code .part} files, which
+ * start-up removes. Names never come from the URL, so no URL can write outside the data dir.
+ *
+ * <p>Who refers to a body is the job store's business (reference counts, {@link dev.fetchd.store.BlobRefs}); a body
+ * nothing refers to is removed by the sweep ({@link #removeIdleBlobs}), never by a job's own clean-up, since the
+ * body may be another job's too. Bodies stored by earlier versions under {@code files/<jobId>/<index>} still resolve
+ * and still go with their job. Every blocking call runs on the {@code fetchd-files} worker pool, never the event
+ * loop.
  */
 public final class FileStore {
+  /** The folder of content-addressed bodies under {@code files/}; stored names start with it and a slash. */
+  public static final String BLOB_DIR = "sha256";
+  private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
   private final Vertx vertx;
   private final Path root;
   private final Path tmp;
   private final Path files;
+  /** {@code files/sha256}: the bodies. */
+  private final Path blobs;
+  /** Where the sweep moves a body before it decides, so that a writer deduplicating against it meanwhile wins. */
+  private final Path trash;
   private final WorkerExecutor workers;
 
   private final boolean fsync;
@@ -39,6 +62,8 @@ public final class FileStore {
     this.root = dataDir.toAbsolutePath().normalize();
     this.tmp = root.resolve("tmp");
     this.files = root.resolve("files");
+    this.blobs = files.resolve(BLOB_DIR);
+    this.trash = root.resolve("trash");
     this.workers = vertx.createSharedWorkerExecutor("fetchd-files", 8);
   }
 
@@ -50,7 +75,8 @@ public final class FileStore {
   public Future<Integer> init(boolean shared, long sharedIdleMs) {
     return blocking(() -> {
       Files.createDirectories(tmp);
-      Files.createDirectories(files);
+      Files.createDirectories(blobs);
+      Files.createDirectories(trash);
       long cutoff = System.currentTimeMillis() - sharedIdleMs;
       int removed = 0;
       try (DirectoryStream<Path> parts = Files.newDirectoryStream(tmp, "*.part")) {
@@ -85,22 +111,23 @@ public final class FileStore {
     });
   }
 
-  /** Ids of the jobs that have a folder of stored bodies. */
-  public Future<java.util.List<String>> jobsWithFiles() {
+  /** Ids of the jobs that have a folder of bodies stored by an earlier version ({@code files/<jobId>/<index>}). */
+  public Future<List<String>> jobsWithFiles() {
     return blocking(() -> {
       try (Stream<Path> s = Files.list(files)) {
-        return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).toList();
+        return s.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+            .filter(name -> !name.equals(BLOB_DIR)).toList();
       }
     });
   }
 
   /**
-   * A new temp file for the body to be stored as {@code storedName} ({@code <jobId>/<index>[.<attempt>]}): named
-   * {@code <jobId>.<index>.<attempt>.<random>.part}, so a takeover can find a dead replica's leftovers. Nothing
-   * touches the disk until its first write.
+   * A new temp file for an item's body, tagged {@code tag} ({@code <jobId>/<index>[.<attempt>]}, see
+   * {@link #tempTag}): named {@code <jobId>.<index>.<attempt>.<random>.part}, so a takeover can find a dead
+   * replica's leftovers. Nothing touches the disk until its first write.
    */
-  public TempFile newTemp(String storedName) {
-    return new TempFile(this, tmp.resolve(tempPrefix(storedName) + "." + TEMP_RUN + Long.toHexString(
+  public TempFile newTemp(String tag) {
+    return new TempFile(this, tmp.resolve(tempPrefix(tag) + "." + TEMP_RUN + Long.toHexString(
         tempCounter.incrementAndGet()) + ".part"));
   }
 
@@ -110,10 +137,13 @@ public final class FileStore {
     return p.startsWith(files) ? p : null;
   }
 
-  /** Removes every stored body of a job. */
+  /**
+   * Removes the folder of bodies an earlier version stored for a job ({@code files/<jobId>}). Bodies in the
+   * content-addressed store are not a job's own: they go with the last item that refers to them.
+   */
   public Future<Void> deleteJob(String jobId) {
     Path dir = files.resolve(jobId).normalize();
-    if (!dir.startsWith(files) || dir.equals(files)) {
+    if (!dir.startsWith(files) || dir.equals(files) || dir.startsWith(blobs)) {
       return Future.failedFuture(new IllegalArgumentException("bad job id"));
     }
     return blocking(() -> {
@@ -132,67 +162,195 @@ public final class FileStore {
     return root;
   }
 
-  /**
-   * The stored name of an item's body: {@code <jobId>/<index>}, and with several replicas
-   * {@code <jobId>/<index>.<attempt>}, so that a replica that lost its claim on a job and comes back can
-   * only ever touch its own file, never the one the new owner wrote.
-   */
-  public static String itemFile(String jobId, int index, int attempt) {
-    return attempt <= 0 ? jobId + "/" + index : jobId + "/" + index + "." + attempt;
+  /** The stored name of the body whose sha256 is {@code hex}: {@code sha256/<first 2 hex>/<hex>}. */
+  public static String blobName(String hex) {
+    return BLOB_DIR + "/" + hex.substring(0, 2) + "/" + hex;
+  }
+
+  /** The sha256 of a body stored under {@code storedFile} in the content-addressed store, else null (an old name). */
+  public static String blobHash(String storedFile) {
+    if (storedFile == null || !storedFile.startsWith(BLOB_DIR + "/") || storedFile.length() != BLOB_DIR.length() + 68) {
+      return null;
+    }
+    String hex = storedFile.substring(BLOB_DIR.length() + 4);
+    return HEX64.matcher(hex).matches() ? hex : null;
   }
 
   /**
-   * Removes the files of a job that no item points to: bodies a replica stored before it died, without
-   * having saved the item. Returns how many were removed.
+   * On a worker: whether the body {@code hex} of {@code size} bytes is stored already; if so its mtime is set to now,
+   * so that a sweep deciding about it keeps it (see {@link #removeIdleBlobs}). A file of another size (cut short by
+   * an OS crash before its bytes reached the disk, without fsync) does not count: the new copy replaces it.
    */
-  public Future<Integer> removeUnreferenced(String jobId, java.util.Set<String> referenced, int currentAttempt) {
-    Path dir = files.resolve(jobId).normalize();
-    if (!dir.startsWith(files) || dir.equals(files)) {
-      return Future.failedFuture(new IllegalArgumentException("bad job id"));
+  boolean reuse(String hex, long size) throws IOException {
+    Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+    try {
+      if (Files.readAttributes(body, BasicFileAttributes.class).size() != size) {
+        return false;
+      }
+      Files.setLastModifiedTime(body, FileTime.fromMillis(System.currentTimeMillis()));
+      return true;
+    } catch (NoSuchFileException absent) {
+      return false; // a new body, or removed by a sweep since: the new copy becomes the body
+    } catch (AccessDeniedException notOurs) {
+      return false; // written by a replica running as another user: the new copy replaces it
+    }
+  }
+
+  /** On a worker: renames a closed, complete temp file into place as the body {@code hex}. */
+  void moveIn(Path temp, String hex) throws IOException {
+    Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+    Files.createDirectories(body.getParent());
+    // another writer of the same bytes may rename over this one, or this one over it: the same content either way
+    Files.move(temp, body, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Marks a stored body as just used, so that a sweep deciding about it keeps it, as a deduplicating writer does:
+   * for an item that comes to refer to a body it did not write itself. Completes with false when the body is not
+   * there (any more). A body of the old per-job layout is no sweep's to remove: it is only looked for.
+   */
+  public Future<Boolean> touch(String storedFile) {
+    Path p = resolve(storedFile);
+    if (p == null) {
+      return Future.succeededFuture(false);
+    }
+    if (blobHash(storedFile) == null) {
+      return blocking(() -> Files.isRegularFile(p));
     }
     return blocking(() -> {
-      if (!Files.isDirectory(dir)) {
-        return 0;
+      try {
+        Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis()));
+        return true;
+      } catch (NoSuchFileException gone) {
+        return false;
       }
-      int removed = 0;
-      try (Stream<Path> s = Files.list(dir)) {
-        for (Path f : s.toList()) {
-          String name = f.getFileName().toString();
-          // the current claim's own files are being written right now: never touch them
-          if (!referenced.contains(jobId + "/" + name) && !name.endsWith("." + currentAttempt)) {
-            Files.deleteIfExists(f);
-            removed++;
+    });
+  }
+
+  /** How many folders {@link #idleBlobs} walks the store in: one per first byte of the hash. */
+  public static final int BLOB_FOLDERS = 256;
+
+  /**
+   * The bodies of folder {@code folder} (0..255: the first byte of their hash) not written nor deduplicated against
+   * for {@code idleMs}: the candidates of a sweep. One worker call per folder keeps each call short and the list
+   * small, whatever the size of the store.
+   */
+  public Future<List<String>> idleBlobs(int folder, long idleMs) {
+    Path dir = blobs.resolve(String.format("%02x", folder));
+    long cutoff = System.currentTimeMillis() - idleMs;
+    return blocking(() -> {
+      List<String> out = new ArrayList<>();
+      if (!Files.isDirectory(dir)) {
+        return out;
+      }
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+        for (Path p : s) {
+          String name = p.getFileName().toString();
+          try {
+            if (HEX64.matcher(name).matches() && Files.getLastModifiedTime(p).toMillis() < cutoff) {
+              out.add(name);
+            }
+          } catch (NoSuchFileException gone) {
+            // removed meanwhile by another replica's sweep
           }
+        }
+      }
+      return out;
+    });
+  }
+
+  /**
+   * On a worker, removes bodies the job store says nothing refers to, unless a writer used one within {@code idleMs}:
+   * each is first renamed into {@code trash/} (atomic: from then on a writer finds it missing and puts its own copy
+   * in place), then its mtime is read again; a writer that deduplicated against it before the rename touched it,
+   * and it goes back. Safe on every replica at once and across crashes: a body left in the trash by a crash is put
+   * back by the next sweep ({@link #restoreTrash}), and decided about again. Returns the hashes removed.
+   */
+  public Future<List<String>> removeIdleBlobs(Collection<String> hexes, long idleMs) {
+    return blocking(() -> {
+      List<String> removed = new ArrayList<>();
+      for (String hex : hexes) {
+        if (!HEX64.matcher(hex).matches()) {
+          continue;
+        }
+        Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+        Path trashed = trash.resolve(hex + "." + TEMP_RUN + Long.toHexString(tempCounter.incrementAndGet()));
+        try {
+          if (Files.getLastModifiedTime(body).toMillis() >= System.currentTimeMillis() - idleMs) {
+            continue; // used since it was listed
+          }
+          Files.move(body, trashed, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException gone) {
+          removed.add(hex); // removed by another replica's sweep: its record may go too
+          continue;
+        }
+        try {
+          if (Files.getLastModifiedTime(trashed).toMillis() >= System.currentTimeMillis() - idleMs) {
+            putBack(trashed, body);
+          } else if (Files.deleteIfExists(trashed)) {
+            removed.add(hex);
+          }
+        } catch (NoSuchFileException restored) {
+          // another replica's sweep put it back meanwhile (restoreTrash): it stays, to be decided about again
         }
       }
       return removed;
     });
   }
 
-  /** Stores a body already in memory: create, write, fsync, rename and sha256 in one worker call. */
-  public Future<TempFile.Stored> storeWhole(io.vertx.core.buffer.Buffer body, String name) {
-    TempFile temp = newTemp(name);
+  /** Puts back what a sweep that died (or is deciding right now) left in the trash: it is decided about again. */
+  public Future<Integer> restoreTrash() {
+    return blocking(() -> {
+      int restored = 0;
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(trash)) {
+        for (Path p : s) {
+          String name = p.getFileName().toString();
+          String hex = name.length() > 64 ? name.substring(0, 64) : "";
+          if (HEX64.matcher(hex).matches()) {
+            try {
+              putBack(p, blobs.resolve(hex.substring(0, 2)).resolve(hex));
+              restored++;
+            } catch (NoSuchFileException gone) {
+              // its sweep decided meanwhile
+            }
+          }
+        }
+      }
+      return restored;
+    });
+  }
+
+  private static void putBack(Path trashed, Path body) throws IOException {
+    Files.createDirectories(body.getParent());
+    // a writer may have put a copy in place meanwhile: the same bytes, either one will do
+    Files.move(trashed, body, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * The tag of the temp file of an item's body: {@code <jobId>/<index>}, and with several replicas
+   * {@code <jobId>/<index>.<attempt>}, so that a takeover can tell a dead replica's partial files from its own.
+   */
+  public static String tempTag(String jobId, int index, int attempt) {
+    return attempt <= 0 ? jobId + "/" + index : jobId + "/" + index + "." + attempt;
+  }
+
+  /** Stores a body already in memory: create, write, fsync, sha256 and place in one worker call. */
+  public Future<TempFile.Stored> storeWhole(io.vertx.core.buffer.Buffer body, String tag) {
+    TempFile temp = newTemp(tag);
     temp.enqueue(body); // written by the commit's call: one trip to a worker in all
-    return temp.commit(name);
+    return temp.commit();
   }
 
   /** {@code <jobId>/<index>[.<attempt>]} -> {@code <jobId>.<index>.<attempt>}: what temp names start with. */
-  private static String tempPrefix(String storedName) {
-    int slash = storedName.indexOf('/');
+  private static String tempPrefix(String tag) {
+    int slash = tag.indexOf('/');
     if (slash < 0) {
-      return storedName + ".x.0";
+      return tag + ".x.0";
     }
-    String job = storedName.substring(0, slash);
-    int dot = storedName.indexOf('.', slash + 1);
-    return dot < 0 ? job + "." + storedName.substring(slash + 1) + ".0"
-        : job + "." + storedName.substring(slash + 1, dot) + "." + storedName.substring(dot + 1);
-  }
-
-
-  /** Removes one stored body (written by a claim that turned out stale). */
-  public Future<Void> deleteStored(String name) {
-    Path p = resolve(name);
-    return p == null ? Future.succeededFuture() : delete(p);
+    String job = tag.substring(0, slash);
+    int dot = tag.indexOf('.', slash + 1);
+    return dot < 0 ? job + "." + tag.substring(slash + 1) + ".0"
+        : job + "." + tag.substring(slash + 1, dot) + "." + tag.substring(dot + 1);
   }
 
   /** Whether bodies are fsynced before the rename that puts them in place. */

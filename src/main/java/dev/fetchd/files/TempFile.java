@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,7 +19,7 @@ import java.util.function.Consumer;
 /**
  * One body being written: chunks are queued on the event loop and written, with their hash, by one worker call at
  * a time, each taking every chunk queued meanwhile. The file is created by the first of those calls, and the last
- * one also fsyncs (when the store does), closes and renames it into place: a small body is stored in one worker
+ * one also fsyncs (when the store does), closes and puts it in place under its hash: a small body is stored in one worker
  * call, a large one in about one per 256 KiB, where an {@code AsyncFile} took one per chunk plus an open, a close
  * and a commit, and hashed on the event loop.
  *
@@ -152,19 +151,17 @@ public final class TempFile {
     }
   }
 
-  /** Writes what is queued, syncs, closes and moves the file into place, in one worker call. */
+  /**
+   * Writes what is queued, syncs, closes and puts the body in place under its sha256, in one worker call: renamed
+   * into the content-addressed store, or dropped when those bytes are there already ({@link FileStore#reuse}).
+   */
   @SuppressWarnings("unchecked")
-  public Future<Stored> commit(String name) {
+  public Future<Stored> commit() {
     if (ended != null) {
       return (Future<Stored>) ended;
     }
-    Path target = store.resolve(name);
     Promise<Stored> p = Promise.promise();
     ended = p.future();
-    if (target == null) {
-      whenIdle(() -> discardNow().onComplete(x -> p.fail(new IllegalArgumentException("bad stored name"))));
-      return p.future();
-    }
     whenIdle(() -> {
       if (failed != null) {
         discardNow().onComplete(x -> p.fail(failed));
@@ -174,19 +171,27 @@ public final class TempFile {
       queued.clear();
       long size = bytes;
       store.<Stored>blocking(() -> {
+        String hex;
+        boolean deduplicated;
         try {
-          append(rest);
-          if (store.fsync()) {
-            channel.force(true);
+          append(rest); // creates the file if nothing was written yet (an empty body)
+          hex = HexFormat.of().formatHex(sha256.digest());
+          // bytes stored already cost no fsync and no rename: the copy is dropped
+          deduplicated = store.reuse(hex, size);
+          if (deduplicated) {
+            closeAndDelete();
+          } else {
+            if (store.fsync()) {
+              channel.force(true);
+            }
+            channel.close();
+            store.moveIn(path, hex);
           }
-          channel.close();
-          Files.createDirectories(target.getParent());
-          Files.move(path, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
           closeAndDelete();
           throw e;
         }
-        return new Stored(name, size, HexFormat.of().formatHex(sha256.digest()));
+        return new Stored(FileStore.blobName(hex), size, hex, deduplicated);
       }).onComplete(p);
     });
     return p.future();
@@ -223,7 +228,10 @@ public final class TempFile {
     Files.deleteIfExists(path);
   }
 
-  /** A body in place: its name under the files folder, size and sha256 (lowercase hex). */
-  public record Stored(String name, long bytes, String sha256) {
+  /**
+   * A body in place: its name under the files folder, size and sha256 (lowercase hex), and whether the same bytes
+   * were stored already (then this copy took no space).
+   */
+  public record Stored(String name, long bytes, String sha256, boolean deduplicated) {
   }
 }

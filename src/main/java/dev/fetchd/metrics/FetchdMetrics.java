@@ -24,6 +24,7 @@ public final class FetchdMetrics {
   private final MeterRegistry registry;
   private final Counter submitted;
   private final Counter bytes;
+  private final Counter dedupBytes;
   private final Map<String, Counter> rejected = new HashMap<>();
   private final Map<String, Timer> fetchDurations = new HashMap<>();
 
@@ -31,6 +32,9 @@ public final class FetchdMetrics {
     this.registry = registry;
     this.submitted = Counter.builder("fetchd.jobs.submitted").description("Jobs accepted by POST /jobs").register(registry);
     this.bytes = Counter.builder("fetchd.fetch.bytes").description("Body bytes stored").register(registry);
+    this.dedupBytes = Counter.builder("fetchd.store.dedup.bytes")
+        .description("Body bytes fetched by this replica that took no disk space: the same bytes were stored already")
+        .register(registry);
     for (String reason : new String[] {"queue_full", "shutting_down", "invalid"}) {
       rejected(reason);
     }
@@ -64,6 +68,11 @@ public final class FetchdMetrics {
     if (storedBytes > 0) {
       bytes.increment(storedBytes);
     }
+  }
+
+  /** A body was not stored again: the content-addressed store had those bytes already. */
+  public void bodyDeduplicated(long bytes) {
+    dedupBytes.increment(bytes);
   }
 
   private Counter rejected(String reason) {

@@ -53,8 +53,14 @@ public interface JobStore {
   /** Ids of jobs in a terminal state that finished before {@code cutoff}, at most {@code max}. */
   Future<List<String>> finishedBefore(Instant cutoff, int max);
 
-  /** Removes a job and its items (its stored files are the file store's business). */
+  /**
+   * Removes a job and its items (its stored files are the file store's business); the counts of the bodies its
+   * items referred to go down with them ({@link #blobs}).
+   */
   Future<Void> delete(String jobId);
+
+  /** Who refers to which stored body: counts kept with every item write. */
+  BlobRefs blobs();
 
   Future<Void> close();
 }

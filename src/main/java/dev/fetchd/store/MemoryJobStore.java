@@ -39,6 +39,7 @@ public final class MemoryJobStore implements JobDriver {
       Comparator.comparingInt((Entry e) -> -e.job.spec().priority()).thenComparingLong(e -> e.seq));
   private final HostPermits hostPermits = new MemoryHostPermits();
   private final MemoryWebhookStore webhooks = new MemoryWebhookStore();
+  private final MemoryBlobRefs blobs = new MemoryBlobRefs();
   private long seq;
   private Listener listener;
   private Context listenerContext;
@@ -76,6 +77,7 @@ public final class MemoryJobStore implements JobDriver {
     }
     List<Item> copies = new ArrayList<>(items.size());
     items.forEach(i -> copies.add(i.copy()));
+    copies.forEach(i -> blobs.replaced(null, i));
     Entry e = new Entry(++seq, job.copy(), copies);
     byId.put(job.id(), e);
     bySeq.put(e.seq, e);
@@ -225,6 +227,7 @@ public final class MemoryJobStore implements JobDriver {
     webhooks.deleteDeliveries(jobId);
     Entry e = byId.remove(jobId);
     if (e != null) {
+      e.items.forEach(i -> blobs.replaced(i, null));
       bySeq.remove(e.seq);
       queued.remove(e);
       if (e.job.idempotencyKey() != null) {
@@ -385,6 +388,11 @@ public final class MemoryJobStore implements JobDriver {
     return webhooks;
   }
 
+  @Override
+  public BlobRefs blobs() {
+    return blobs;
+  }
+
   // ---- notifications ---------------------------------------------------------------------------------
 
   @Override
@@ -433,11 +441,13 @@ public final class MemoryJobStore implements JobDriver {
     }
   }
 
-  private static void putItem(Entry e, Item item) {
+  private void putItem(Entry e, Item item) {
+    Item copy = item.copy();
     if (item.index() < e.items.size()) {
-      e.items.set(item.index(), item.copy());
+      blobs.replaced(e.items.set(item.index(), copy), copy);
     } else {
-      e.items.add(item.copy());
+      e.items.add(copy);
+      blobs.replaced(null, copy);
     }
   }
 

@@ -155,6 +155,7 @@ public final class PgJobStore implements JobDriver {
   /** Seals secret request values at rest; null when no key is configured (such jobs are refused). */
   private volatile SecretBox secrets;
   private final WebhookStore webhooks;
+  private final BlobRefs blobs;
 
   private PgJobStore(Vertx vertx, PgConnectOptions connectOptions, int poolSize, String schema) {
     this.vertx = vertx;
@@ -169,6 +170,7 @@ public final class PgJobStore implements JobDriver {
     this.notifier = new PgNotifier(vertx, new PgConnectOptions(connectOptions), pool, channels);
     this.hostPermits = new PgHostPermits(pool);
     this.webhooks = new PgWebhookStore(pool, () -> secrets);
+    this.blobs = new PgBlobRefs(pool);
   }
 
   /** A store on the database at {@code url} (postgresql://user@host:port/db) in its default schema. */
@@ -251,6 +253,11 @@ public final class PgJobStore implements JobDriver {
   @Override
   public WebhookStore webhooks() {
     return webhooks;
+  }
+
+  @Override
+  public BlobRefs blobs() {
+    return blobs;
   }
 
   public PgNotifier.Channels channels() {

@@ -11,7 +11,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +29,7 @@ final class PgSchema {
   /** Every migration, in order. A released script never changes; a new version is a new file here. */
   static final List<String> MIGRATIONS = List.of("V1__jobs_and_items.sql", "V2__host_permits.sql",
       "V3__webhook_deliveries.sql", "V4__item_via.sql", "V5__item_response_head.sql",
-      "V7__item_unchanged.sql");
+      "V6__blobs.sql", "V7__item_unchanged.sql");
 
   /** First key of the advisory lock ("fetc"); the second is the schema's name, so schemas migrate independently. */
   static final int LOCK_CLASS = 0x66657463;
@@ -76,9 +78,11 @@ final class PgSchema {
         .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS fetchd_schema_version ("
             + " version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())")
             .execute())
-        .compose(v -> conn.query("SELECT coalesce(max(version), 0) AS v FROM fetchd_schema_version").execute())
+        .compose(v -> conn.query("SELECT version FROM fetchd_schema_version").execute())
         .compose(rows -> {
-          int current = rows.iterator().next().getInteger("v");
+          Set<Integer> applied = new HashSet<>();
+          rows.forEach(r -> applied.add(r.getInteger("version")));
+          int current = applied.stream().max(Integer::compare).orElse(0);
           int latest = migrations.get(migrations.size() - 1).version();
           if (current > latest) {
             // a newer replica migrated already (rolling upgrade); migrations are additive, so carry on
@@ -86,7 +90,9 @@ final class PgSchema {
           }
           Future<Void> chain = Future.succeededFuture();
           for (Migration m : migrations) {
-            if (m.version() > current) {
+            // every script not recorded yet, in order: one merged below a version already applied (two
+            // branches that each added one) still runs
+            if (!applied.contains(m.version())) {
               chain = chain
                   .compose(v -> conn.query(m.sql()).execute())
                   .compose(v -> conn.preparedQuery("INSERT INTO fetchd_schema_version (version, name) VALUES ($1, $2)")

@@ -534,4 +534,81 @@ abstract class JobStoreContractTest {
     submit(1, "key-gone", null);
     store.delete(UUID.randomUUID().toString()).await();
   }
+
+  // ---- stored bodies -----------------------------------------------------------------------------------
+
+  static final String X = "a1".repeat(32);
+  static final String Y = "b2".repeat(32);
+  static final String Z = "c3".repeat(32);
+
+  static String blob(String hex) {
+    return "sha256/" + hex.substring(0, 2) + "/" + hex;
+  }
+
+  /** Saves {@code item} as succeeded with {@code storedFile}. */
+  void stored(Item item, String storedFile, long bytes) {
+    item.state(ItemState.SUCCEEDED);
+    item.stored(storedFile, bytes, FileNames.hashOf(storedFile));
+    store.updateItems(List.of(item)).await();
+  }
+
+  @Test
+  void bodiesAreCountedByTheItemsThatReferToThemAcrossJobsUpdatesAndDeletes() {
+    Job a = submit(4);
+    List<Item> ai = store.allItems(a.id()).await();
+    stored(ai.get(0), blob(X), 10);
+    stored(ai.get(1), blob(X), 10); // the same bytes twice in one job
+    stored(ai.get(2), blob(Y), 20);
+    stored(ai.get(3), a.id() + "/3", 30); // a body stored by an earlier version is not counted
+    Job b = submit(1);
+    stored(store.allItems(b.id()).await().get(0), blob(X), 10);
+
+    BlobRefs refs = store.blobs();
+    assertThat(refs.unreferenced(List.of(X, Y, Z)).await()).containsExactly(Z);
+    assertThat(refs.storedBytes().await()).as("each body once").isEqualTo(30);
+
+    // a save that keeps the body changes no count; one that changes it moves a count
+    Item again = store.item(a.id(), 0).await();
+    again.error(new ItemError(ErrorCode.NOT_PARSED, "note"));
+    store.updateItems(List.of(again)).await();
+    stored(store.item(a.id(), 1).await(), blob(Y), 20);
+    assertThat(refs.unreferenced(List.of(X, Y, Z)).await()).containsExactly(Z);
+
+    // the job's removal takes its items' counts with it: X is still b's, Y was a's only
+    store.delete(a.id()).await();
+    assertThat(refs.unreferenced(List.of(X, Y, Z)).await()).containsExactlyInAnyOrder(Y, Z);
+    assertThat(refs.storedBytes().await()).isEqualTo(10);
+
+    // forgetting a body some item refers to changes nothing
+    refs.forget(List.of(X, Y, Z)).await();
+    assertThat(refs.unreferenced(List.of(X, Y)).await()).containsExactly(Y);
+    store.delete(b.id()).await();
+    assertThat(refs.unreferenced(List.of(X, Y, Z)).await()).containsExactlyInAnyOrder(X, Y, Z);
+    assertThat(refs.storedBytes().await()).isZero();
+
+    // a body stored again after its record was forgotten is counted afresh
+    refs.forget(List.of(X)).await();
+    Job c = submit(1);
+    stored(store.allItems(c.id()).await().get(0), blob(X), 10);
+    assertThat(refs.unreferenced(List.of(X)).await()).isEmpty();
+    assertThat(refs.storedBytes().await()).isEqualTo(10);
+  }
+
+  @Test
+  void itemsInsertedWithABodyAreCounted() {
+    Job job = newJob(downloadSpec(2), T0, null, null);
+    List<Item> items = itemsOf(job);
+    items.get(0).stored(blob(Z), 5, Z);
+    items.get(0).state(ItemState.SUCCEEDED);
+    store.insert(job, items).await();
+    assertThat(store.blobs().unreferenced(List.of(Z)).await()).isEmpty();
+    assertThat(store.blobs().storedBytes().await()).isEqualTo(5);
+  }
+
+  /** The hash in a content-addressed name, or null. */
+  static final class FileNames {
+    static String hashOf(String storedFile) {
+      return dev.fetchd.files.FileStore.blobHash(storedFile);
+    }
+  }
 }

@@ -44,7 +44,7 @@ class PgBulkTest {
 
   @BeforeEach
   void empty() {
-    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items");
+    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items, fetchd_blobs");
   }
 
   static <T> T timed(String what, Supplier<T> action) {

@@ -17,7 +17,7 @@ class PgJobDriverTest extends JobDriverContractTest {
       storeB = PgJobStore.create(vertx, PgTestDatabase.url(), 4, SCHEMA);
       storeB.init().await();
     }
-    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items");
+    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items, fetchd_blobs");
     return new JobDriver[] {storeA, storeB};
   }
 

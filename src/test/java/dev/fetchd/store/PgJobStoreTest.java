@@ -25,7 +25,7 @@ class PgJobStoreTest extends JobStoreContractTest {
 
   @Override
   protected JobStore openStore() {
-    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items");
+    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items, fetchd_blobs");
     return shared;
   }
 

@@ -45,7 +45,7 @@ class PgNotifierTest {
 
   @BeforeEach
   void listen() {
-    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items");
+    PgTestDatabase.sql(vertx, SCHEMA, "TRUNCATE fetchd_jobs, fetchd_items, fetchd_blobs");
     listener = b.notifier()
         .jobQueuedHandler(v -> wakes.add(System.nanoTime()))
         .cancelHandler(cancels::add);
