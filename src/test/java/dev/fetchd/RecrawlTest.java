@@ -165,6 +165,34 @@ class RecrawlTest {
     }
   }
 
+  /** The earlier job's bodies are shared, not owned: its retention (and the sweep after it) leaves them to the recrawl. */
+  @Test
+  void anUnchangedItemKeepsItsContentAfterTheEarlierJobIsRemoved() throws Exception {
+    try (TargetServer target = TargetServer.start();
+         RunningService fetchd = RunningService.start(Map.of("jobs.retentionMs", 1500, "files.sweepGraceMs", 1000))) {
+      List<String> urls = serveFiles(target).stream().map(target::url).toList();
+      String first = submit(fetchd, download(urls, null)).getString("id");
+      fetchd.awaitTerminal(first, WAIT);
+      // the recrawl keeps running (a stalled URL) while the first job is removed and sweeps run
+      List<String> withStall = new ArrayList<>(urls);
+      withStall.add(target.url("/stall"));
+      String second = submit(fetchd, download(withStall, first)).getString("id");
+      RunningService.await("the recrawl's unchanged items", WAIT, () -> fetchd.get("/jobs/" + second).json()
+          .getJsonObject("progress").getLong("unchanged") == urls.size());
+      RunningService.await("the first job removed", WAIT, () -> fetchd.get("/jobs/" + first).status() == 404);
+      double sweeps = fetchd.metric("fetchd_store_sweeps_total");
+      RunningService.await("two sweeps after it", WAIT, () -> fetchd.metric("fetchd_store_sweeps_total") >= sweeps + 2);
+      for (JsonObject item : fetchd.items(second)) {
+        if (item.getBoolean("unchanged")) {
+          HttpResponse<byte[]> content = fetchd.getBytes(item.getString("content"));
+          assertThat(content.statusCode()).as(item.getString("url")).isEqualTo(200);
+          assertThat(HexFormat.of().formatHex(WarcExportTest.sha256(content.body()))).isEqualTo(item.getString("sha256"));
+        }
+      }
+      fetchd.delete("/jobs/" + second);
+    }
+  }
+
   @Test
   void aServerThatIgnoresValidatorsIsFetchedAsBefore() throws Exception {
     try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
