@@ -78,7 +78,9 @@ class HostLimiterTest {
       }
     });
     List<Long> at = starts.get(5, TimeUnit.SECONDS);
-    assertThat(at.get(1) - at.get(0)).isGreaterThanOrEqualTo(99);
-    assertThat(at.get(2) - at.get(1)).isGreaterThanOrEqualTo(99);
+    // the test reads the clock a moment after the limiter did: a thread preempted in between (CI saw 98) makes the
+    // measured gap shorter than the one the limiter kept by that moment; a few ms of slack, far from no spacing (0)
+    assertThat(at.get(1) - at.get(0)).isGreaterThanOrEqualTo(95);
+    assertThat(at.get(2) - at.get(1)).isGreaterThanOrEqualTo(95);
   }
 }
