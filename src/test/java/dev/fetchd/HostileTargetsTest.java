@@ -150,11 +150,11 @@ class HostileTargetsTest {
       String id = fetchd.submitDownload(List.of(target.url("/bytes/..%2F..%2Fescape?size=10"),
           target.url("/bytes/../../etc/passwd?size=10"), target.url("/bytes/%00nul?size=10")), null).getString("id");
       fetchd.awaitTerminal(id, Duration.ofSeconds(10));
-      // every body is named by its content, never by its URL: files/sha256/<first 2 hex>/<sha256>
-      try (Stream<Path> files = Files.walk(fetchd.dataDir().resolve("files"))) {
+      // every body is named by its content, never by its URL: bodies/sha256/<first 2 hex>/<sha256>
+      try (Stream<Path> files = Files.walk(fetchd.dataDir())) {
         assertThat(files.filter(Files::isRegularFile)).allSatisfy(f -> {
           assertThat(f.getFileName().toString()).matches("[0-9a-f]{64}");
-          assertThat(fetchd.dataDir().resolve("files").relativize(f).toString())
+          assertThat(fetchd.dataDir().resolve("bodies").relativize(f).toString())
               .isEqualTo("sha256/" + f.getFileName().toString().substring(0, 2) + "/" + f.getFileName());
         });
       }

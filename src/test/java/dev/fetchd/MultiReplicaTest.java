@@ -169,12 +169,12 @@ class MultiReplicaTest {
         }
         for (int i = 0; i < ITEMS; i++) {
           String sha = items.getJsonObject(i).getString("sha256");
-          assertThat(data.resolve("files/sha256/" + sha.substring(0, 2) + "/" + sha)).as("body of " + id + "/" + i).exists();
+          assertThat(data.resolve("bodies/sha256/" + sha.substring(0, 2) + "/" + sha)).as("body of " + id + "/" + i).exists();
         }
       }
       // bodies are stored by content: a body stored by a replica that died, and fetched again by the one that took
       // its job over, is the same file; each distinct body is on disk once
-      try (Stream<Path> files = Files.walk(data.resolve("files"))) {
+      try (Stream<Path> files = Files.walk(data.resolve("bodies"))) {
         assertThat(files.filter(Files::isRegularFile).count()).isEqualTo((long) JOBS * ITEMS);
       }
       // spot-check bodies read back through a replica that may not have fetched them

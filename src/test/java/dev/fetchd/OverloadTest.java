@@ -83,9 +83,9 @@ class OverloadTest {
          RunningService fetchd = RunningService.start(Map.of("jobs.retentionMs", 1500, "files.sweepGraceMs", 1000))) {
       String id = fetchd.submitDownload(List.of(target.url("/bytes/kept?size=100")), null).getString("id");
       fetchd.awaitTerminal(id, Duration.ofSeconds(10));
-      // bodies are stored by content: files/sha256/<first 2 hex>/<sha256>
+      // bodies are stored by content: bodies/sha256/<first 2 hex>/<sha256>
       String sha = TargetServer.sha256("kept", 100);
-      Path body = fetchd.dataDir().resolve("files/sha256/" + sha.substring(0, 2) + "/" + sha);
+      Path body = fetchd.dataDir().resolve("bodies/sha256/" + sha.substring(0, 2) + "/" + sha);
       assertThat(body).exists();
       RunningService.await("job purged", Duration.ofSeconds(15), () -> fetchd.get("/jobs/" + id).status() == 404);
       assertThat(fetchd.get("/jobs/" + id + "/items/0/content").status()).isEqualTo(404);

@@ -157,7 +157,7 @@ class PostgresModeTest {
         for (int i = 0; i < 3; i++) {
           assertThat(target.requests("/bytes/hb-" + i)).isEqualTo(1);
         }
-        try (Stream<Path> files = Files.walk(data.resolve("files/sha256"))) {
+        try (Stream<Path> files = Files.walk(data.resolve("bodies/sha256"))) {
           assertThat(files.filter(Files::isRegularFile).count()).isEqualTo(20);
         }
       }

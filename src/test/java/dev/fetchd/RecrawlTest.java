@@ -226,7 +226,7 @@ class RecrawlTest {
       JsonObject gone = fetchd.items(first).get(1);
       // found by its content, whatever the layout of the files folder
       List<Path> bodies;
-      try (var walk = java.nio.file.Files.walk(fetchd.dataDir().resolve("files"))) {
+      try (var walk = java.nio.file.Files.walk(fetchd.dataDir())) {
         bodies = walk.filter(java.nio.file.Files::isRegularFile).filter(p -> {
           try {
             return HexFormat.of().formatHex(WarcExportTest.sha256(java.nio.file.Files.readAllBytes(p)))

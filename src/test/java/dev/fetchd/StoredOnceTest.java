@@ -36,6 +36,8 @@ class StoredOnceTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final String SCHEMA = "fetchd_test_stored_once";
   private static final long GRACE_MS = 1_000;
+  /** With PostgreSQL the grace must exceed the claim lease by 2 s (a replica holds unsaved bodies that long). */
+  private static final long PG_LEASE_MS = 1_000;
   private static final int SMALL = 5_000;
   private static final int LARGE = 200_000;
   private static TargetServer target;
@@ -57,7 +59,8 @@ class StoredOnceTest {
     Map<String, Object> s = new HashMap<>(Map.of("files.sweepGraceMs", GRACE_MS, "jobs.retentionMs", retentionMs));
     if (postgres) {
       PgTestDatabase.dropSchema(admin, SCHEMA);
-      s.putAll(Map.of("store", "postgres", "pg.url", PgTestDatabase.url(), "pg.schema", SCHEMA));
+      s.putAll(Map.of("store", "postgres", "pg.url", PgTestDatabase.url(), "pg.schema", SCHEMA,
+          "leaseMs", PG_LEASE_MS, "files.sweepGraceMs", PG_LEASE_MS + 2_000));
     }
     return s;
   }
@@ -156,7 +159,7 @@ class StoredOnceTest {
       // unused for longer than the grace
       byte[] orphan = "written by a replica that died before saving its item".getBytes();
       String orphanSha = TargetServer.sha256Hex(orphan);
-      Path orphanFile = fetchd.dataDir().resolve("files/sha256/" + orphanSha.substring(0, 2) + "/" + orphanSha);
+      Path orphanFile = fetchd.dataDir().resolve("bodies/sha256/" + orphanSha.substring(0, 2) + "/" + orphanSha);
       Files.createDirectories(orphanFile.getParent());
       Files.write(orphanFile, orphan);
       FileTime old = FileTime.from(Instant.now().minusSeconds(3_600));
@@ -183,7 +186,7 @@ class StoredOnceTest {
     String sha = TargetServer.sha256(name, SMALL);
     try (RunningService fetchd = RunningService.start(settings(false, 3_600_000))) {
       // what an OS crash can leave of a body renamed into place before its bytes reached the disk (no fsync)
-      Path cut = fetchd.dataDir().resolve("files/sha256/" + sha.substring(0, 2) + "/" + sha);
+      Path cut = fetchd.dataDir().resolve("bodies/sha256/" + sha.substring(0, 2) + "/" + sha);
       Files.createDirectories(cut.getParent());
       Files.write(cut, new byte[0]);
       String id = fetchd.submitDownload(List.of(target.url("/bytes/" + name + "?size=" + SMALL)), null)
@@ -211,7 +214,7 @@ class StoredOnceTest {
   /** The bodies on disk, by name (their sha256); read while sweeps may remove some. */
   private static Map<String, Path> blobs(RunningService fetchd) {
     Map<String, Path> out = new TreeMap<>();
-    try (DirectoryStream<Path> folders = Files.newDirectoryStream(fetchd.dataDir().resolve("files/sha256"))) {
+    try (DirectoryStream<Path> folders = Files.newDirectoryStream(fetchd.dataDir().resolve("bodies/sha256"))) {
       for (Path folder : folders) {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(folder)) {
           files.forEach(f -> out.put(f.getFileName().toString(), f));

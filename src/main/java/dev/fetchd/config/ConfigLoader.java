@@ -110,8 +110,25 @@ public final class ConfigLoader {
         (long) v.get("crawl.maxParseBytes"), (int) v.get("crawl.parseThreads"), (long) v.get("http.bodyTimeoutMs"),
         (long) v.get("http.maxBodyBytesInFlight"), secretsKey((String) v.get("secrets.key")),
         (String) v.get("pg.password"), (long) v.get("webhooks.retryBaseMs"), (long) v.get("webhooks.timeoutMs"),
-        (long) v.get("files.sweepGraceMs"));
+        sweepGrace((long) v.get("files.sweepGraceMs"), store, (long) v.get("leaseMs")));
   }
+
+  /**
+   * With PostgreSQL, replicas share the bodies and each sweeps them: a replica cut off from the database keeps its
+   * claim, and bodies whose items it has not saved yet, for up to {@code leaseMs}; another replica must not take those
+   * for nobody's meanwhile. Alone (the memory store) only the next checkpoint (about a second) matters.
+   */
+  private static long sweepGrace(long graceMs, String store, long leaseMs) {
+    if (store.equals("postgres") && graceMs < leaseMs + SWEEP_GRACE_OVER_LEASE_MS) {
+      throw new ConfigException("files.sweepGraceMs (FETCHD_FILES_SWEEP_GRACE_MS): " + graceMs + " is below leaseMs + "
+          + SWEEP_GRACE_OVER_LEASE_MS + " (" + (leaseMs + SWEEP_GRACE_OVER_LEASE_MS) + "): with PostgreSQL a replica"
+          + " may hold bodies it has not saved yet for as long as its lease");
+    }
+    return graceMs;
+  }
+
+  /** What the sweep's grace must exceed the claim lease by: two checkpoints of the items' saves. */
+  static final long SWEEP_GRACE_OVER_LEASE_MS = 2_000;
 
   /**
    * The request body limit: as set, or (0) derived from {@code jobs.maxUrls}: 256 bytes per URL plus 1 MiB

@@ -55,10 +55,22 @@ final class SinceIndex {
   /** Reads the succeeded items of {@code jobId} a page at a time, keeping at most {@code max} entries. */
   static Future<SinceIndex> load(JobStore store, String jobId, int max) {
     Map<String, Entry> byUrl = new HashMap<>();
-    return page(store, jobId, max, byUrl, null).map(v -> new SinceIndex(jobId, byUrl));
+    long[] budget = {MAX_CHARS};
+    return page(store, jobId, max, byUrl, null, budget).map(v -> new SinceIndex(jobId, byUrl));
   }
 
-  private static Future<Void> page(JobStore store, String jobId, int max, Map<String, Entry> byUrl, String cursor) {
+  /**
+   * Characters of URLs and validators one index keeps at most (about 32 MiB): URLs may be 8 KiB and ETags 1 KiB
+   * each, so without it a recrawl of 100,000 URLs a target made long could hold over a gigabyte.
+   */
+  static final long MAX_CHARS = 16L << 20;
+
+  private static long chars(String s) {
+    return s == null ? 0 : s.length();
+  }
+
+  private static Future<Void> page(JobStore store, String jobId, int max, Map<String, Entry> byUrl, String cursor,
+                                   long[] budget) {
     return store.items(jobId, ItemState.SUCCEEDED, PAGE, cursor).compose(page -> {
       if (page == null) {
         return Future.<Void>succeededFuture(); // removed since (retention): nothing to revalidate
@@ -67,17 +79,25 @@ final class SinceIndex {
         if (byUrl.size() >= max) {
           return Future.<Void>succeededFuture();
         }
-        if (item.storedFile() == null) {
+        if (dev.fetchd.files.FileStore.blobHash(item.storedFile()) == null) {
+          // nothing stored, or stored by an earlier version under its job's folder, which goes with that job: such
+          // a URL is fetched in full rather than left pointing at a body about to be removed
           continue;
         }
         Validators v = Validators.fromHead(item.finalUrl() != null ? item.finalUrl() : item.url(), item.responseHead());
         String key = key(item.url());
         if (v != null && key != null) {
-          byUrl.putIfAbsent(key, new Entry(item.index(), v));
+          long size = chars(key) + chars(v.url()) + chars(v.etag()) + chars(v.lastModified());
+          if (budget[0] < size) {
+            continue; // long URLs and ETags a target chose: past the budget, those URLs are fetched in full
+          }
+          if (byUrl.putIfAbsent(key, new Entry(item.index(), v)) == null) {
+            budget[0] -= size;
+          }
         }
       }
       return page.next() == null || byUrl.size() >= max ? Future.<Void>succeededFuture()
-          : page(store, jobId, max, byUrl, page.next());
+          : page(store, jobId, max, byUrl, page.next(), budget);
     });
   }
 

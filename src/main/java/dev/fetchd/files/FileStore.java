@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * Where fetched bodies land: a content-addressed store. A body is streamed into {@code tmp/<tag>.<random>.part},
- * hashed as it passes, then fsynced and renamed atomically to {@code files/sha256/<first 2 hex>/<64 hex>}, or,
+ * hashed as it passes, then fsynced and renamed atomically to {@code bodies/sha256/<first 2 hex>/<64 hex>}, or,
  * when those bytes are there already, dropped: the same body fetched by many jobs (or replicas sharing the data
  * dir) takes disk space once. A reader never sees half a file, and a crash leaves only {@code .part} files, which
  * start-up removes. Names never come from the URL, so no URL can write outside the data dir.
@@ -34,14 +34,18 @@ import java.util.stream.Stream;
  * loop.
  */
 public final class FileStore {
-  /** The folder of content-addressed bodies under {@code files/}; stored names start with it and a slash. */
+  /**
+   * Stored names of content-addressed bodies start with it and a slash; on disk they live in {@code bodies/} beside
+   * {@code files/}, not in it: an earlier version takes every folder of {@code files/} for a job's (and removes one
+   * it does not know), so a rollback must find nothing of the shared store there.
+   */
   public static final String BLOB_DIR = "sha256";
   private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
   private final Vertx vertx;
   private final Path root;
   private final Path tmp;
   private final Path files;
-  /** {@code files/sha256}: the bodies. */
+  /** {@code bodies/sha256}: the content-addressed bodies. */
   private final Path blobs;
   /** Where the sweep moves a body before it decides, so that a writer deduplicating against it meanwhile wins. */
   private final Path trash;
@@ -62,7 +66,7 @@ public final class FileStore {
     this.root = dataDir.toAbsolutePath().normalize();
     this.tmp = root.resolve("tmp");
     this.files = root.resolve("files");
-    this.blobs = files.resolve(BLOB_DIR);
+    this.blobs = root.resolve("bodies").resolve(BLOB_DIR);
     this.trash = root.resolve("trash");
     this.workers = vertx.createSharedWorkerExecutor("fetchd-files", 8);
   }
@@ -75,6 +79,7 @@ public final class FileStore {
   public Future<Integer> init(boolean shared, long sharedIdleMs) {
     return blocking(() -> {
       Files.createDirectories(tmp);
+      Files.createDirectories(files);
       Files.createDirectories(blobs);
       Files.createDirectories(trash);
       long cutoff = System.currentTimeMillis() - sharedIdleMs;
@@ -131,10 +136,17 @@ public final class FileStore {
         tempCounter.incrementAndGet()) + ".part"));
   }
 
-  /** The stored body of one item, or null if the name does not lie inside the files folder. */
+  /** The stored body of one item, or null if the name does not lie inside the store. */
   public Path resolve(String storedFile) {
+    if (storedFile == null) {
+      return null;
+    }
+    String hex = blobHash(storedFile);
+    if (hex != null) {
+      return blobs.resolve(hex.substring(0, 2)).resolve(hex);
+    }
     Path p = files.resolve(storedFile).normalize();
-    return p.startsWith(files) ? p : null;
+    return p.startsWith(files) && !p.equals(files) ? p : null;
   }
 
   /**
@@ -207,15 +219,13 @@ public final class FileStore {
   /**
    * Marks a stored body as just used, so that a sweep deciding about it keeps it, as a deduplicating writer does:
    * for an item that comes to refer to a body it did not write itself. Completes with false when the body is not
-   * there (any more). A body of the old per-job layout is no sweep's to remove: it is only looked for.
+   * there (any more), or is a body of the old per-job layout (its job's retention removes it, whoever else points at
+   * it: nothing new may).
    */
   public Future<Boolean> touch(String storedFile) {
-    Path p = resolve(storedFile);
+    Path p = blobHash(storedFile) == null ? null : resolve(storedFile);
     if (p == null) {
       return Future.succeededFuture(false);
-    }
-    if (blobHash(storedFile) == null) {
-      return blocking(() -> Files.isRegularFile(p));
     }
     return blocking(() -> {
       try {
@@ -223,6 +233,10 @@ public final class FileStore {
         return true;
       } catch (NoSuchFileException gone) {
         return false;
+      } catch (java.nio.file.AccessDeniedException notOwner) {
+        // written by a replica running as another user: not ours to mark, still there to refer to (the items that
+        // refer to it already keep it while they live)
+        return Files.isRegularFile(p);
       }
     });
   }

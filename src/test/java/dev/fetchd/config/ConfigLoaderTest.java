@@ -88,4 +88,15 @@ class ConfigLoaderTest {
         .hasMessageContaining("FETCHD_SECRETS_KEY").hasMessageNotContaining("not base64!");
     assertThat(ConfigLoader.load(null, Map.of("FETCHD_SECRETS_KEY", key)).toString()).doesNotContain(key);
   }
+
+  @Test
+  void withPostgresTheSweepGraceMustOutlastTheClaimLease() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FETCHD_STORE", "postgres",
+        "FETCHD_PG_URL", "postgresql://localhost/x", "FETCHD_LEASE_MS", "30000", "FETCHD_FILES_SWEEP_GRACE_MS", "20000")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("FETCHD_FILES_SWEEP_GRACE_MS").hasMessageContaining("32000");
+    assertThat(ConfigLoader.load(null, Map.of("FETCHD_STORE", "postgres", "FETCHD_PG_URL", "postgresql://localhost/x",
+        "FETCHD_LEASE_MS", "30000", "FETCHD_FILES_SWEEP_GRACE_MS", "32000")).filesSweepGraceMs()).isEqualTo(32000);
+    // alone, only the next checkpoint matters
+    assertThat(ConfigLoader.load(null, Map.of("FETCHD_FILES_SWEEP_GRACE_MS", "1000")).filesSweepGraceMs()).isEqualTo(1000);
+  }
 }
