@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class JobSnapshots {
   /** Longest a published copy lags behind the live job. */
-  static final long REFRESH_MS = 10;
+  static final long REFRESH_MS = 50;
 
   /** {@code source} is the live job it was copied from: a new run of the same job (a new claim) is a new source. */
   private record Snapshot(Job job, Job source, long version) {}
