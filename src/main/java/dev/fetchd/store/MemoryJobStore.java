@@ -41,6 +41,8 @@ public final class MemoryJobStore implements JobDriver {
   private final MemoryWebhookStore webhooks = new MemoryWebhookStore();
   private final MemoryBlobRefs blobs = new MemoryBlobRefs();
   private long seq;
+  /** Jobs per state, kept as they move: the jobs gauges read it often, and it stays O(1) with many jobs. */
+  private final long[] byState = new long[JobState.values().length];
   private Listener listener;
   private Context listenerContext;
 
@@ -80,6 +82,7 @@ public final class MemoryJobStore implements JobDriver {
     copies.forEach(i -> blobs.replaced(null, i));
     Entry e = new Entry(++seq, job.copy(), copies);
     byId.put(job.id(), e);
+    byState[job.state().ordinal()]++;
     bySeq.put(e.seq, e);
     if (job.idempotencyKey() != null) {
       byIdempotencyKey.put(job.idempotencyKey(), e);
@@ -227,6 +230,7 @@ public final class MemoryJobStore implements JobDriver {
     webhooks.deleteDeliveries(jobId);
     Entry e = byId.remove(jobId);
     if (e != null) {
+      byState[e.job.state().ordinal()]--;
       e.items.forEach(i -> blobs.replaced(i, null));
       bySeq.remove(e.seq);
       queued.remove(e);
@@ -258,7 +262,9 @@ public final class MemoryJobStore implements JobDriver {
     Instant now = Instant.now();
     while (out.size() < max && !queued.isEmpty()) {
       Entry e = queued.pollFirst();
+      byState[e.job.state().ordinal()]--;
       e.job.moveTo(JobState.RUNNING, now, null);
+      byState[JobState.RUNNING.ordinal()]++;
       e.claimedBy = replica;
       e.attempt++;
       if (e.deadline == null) {
@@ -310,9 +316,8 @@ public final class MemoryJobStore implements JobDriver {
   public Future<Map<JobState, Long>> countByState() {
     Map<JobState, Long> counts = new EnumMap<>(JobState.class);
     for (JobState s : JobState.values()) {
-      counts.put(s, 0L);
+      counts.put(s, byState[s.ordinal()]);
     }
-    byId.values().forEach(e -> counts.merge(e.job.state(), 1L, Long::sum));
     return Future.succeededFuture(counts);
   }
 
@@ -435,7 +440,9 @@ public final class MemoryJobStore implements JobDriver {
 
   private void saveJob(Entry e, Job job) {
     boolean changed = e.job.state() != job.state();
+    byState[e.job.state().ordinal()]--;
     e.job = job.copy();
+    byState[job.state().ordinal()]++;
     if (changed || !job.state().isTerminal()) {
       tell(l -> l.jobChanged(job.id()));
     }
@@ -469,7 +476,9 @@ public final class MemoryJobStore implements JobDriver {
     Job job = e.job.copy();
     job.moveTo(JobState.CANCELLED, Instant.now(), why);
     job.progress().restoreFrom(p);
+    byState[e.job.state().ordinal()]--;
     e.job = job;
+    byState[job.state().ordinal()]++;
     e.claimedBy = null;
     tell(l -> l.jobChanged(job.id()));
     return new Moved(job.id(), from, JobState.CANCELLED, why);

@@ -516,6 +516,17 @@ abstract class JobDriverContractTest {
     assertThat(counts.get(JobState.RUNNING)).isEqualTo(2);
     assertThat(counts.get(JobState.COMPLETED)).isEqualTo(1);
     assertThat(counts.get(JobState.QUEUED)).isZero();
+
+    // and they follow a queued job cancelled and a finished job removed
+    Job waiting = submit(b, 0, 1);
+    assertThat(b.countByState().await().get(JobState.QUEUED)).isEqualTo(1);
+    a.requestCancel(waiting.id(), new JobError("cancelled", "by the test")).await();
+    a.delete(done.id()).await();
+    counts = b.countByState().await();
+    assertThat(counts.get(JobState.QUEUED)).isZero();
+    assertThat(counts.get(JobState.CANCELLED)).isEqualTo(1);
+    assertThat(counts.get(JobState.COMPLETED)).isZero();
+    assertThat(counts.get(JobState.RUNNING)).isEqualTo(2);
   }
 
   @Test
