@@ -21,7 +21,8 @@ import java.util.stream.IntStream;
 /**
  * Checks fetchd's work after a run, untimed: every item of each job succeeded, with the url, byte count and
  * sha256 the target served (read through GET /jobs/{id}/items, page by page), and every stored file under
- * the data dir ({@code files/<jobId>/<index>}) has that size and sha256 (read and hashed in full).
+ * the data dir ({@code bodies/sha256/<2 hex>/<sha256>}, or {@code files/<jobId>/<index>} of earlier builds) has that
+ * size and sha256 (read and hashed in full).
  * Prints one JSON line: {"items","succeeded","bad_items","files_checked","bad_files","first_problem"}.
  *
  * <p>Usage: verify --api http://127.0.0.1:PORT --jobs ID1,ID2 --urls FILE1,FILE2 --data DIR [--files true]
@@ -121,7 +122,11 @@ public final class Verify {
           }
         }
         IntStream.range(0, urls.size()).parallel().forEach(i -> {
-          Path f = stored.getOrDefault(i, dir.resolve(Integer.toString(i)));
+          // since issue 15 bodies are stored by content (bodies/sha256/<2 hex>/<sha256>); earlier builds kept
+          // files/<job>/<index>[.<attempt>]
+          Path byContent = data.resolve("bodies").resolve("sha256").resolve(expectedSha[i].substring(0, 2))
+              .resolve(expectedSha[i]);
+          Path f = Files.exists(byContent) ? byContent : stored.getOrDefault(i, dir.resolve(Integer.toString(i)));
           String problem = null;
           try {
             long size = Files.size(f);
