@@ -32,8 +32,14 @@ public final class MemoryHostPermits implements HostPermits {
     boolean started;
 
     void expire(long now) {
-      if (!slots.isEmpty()) {
-        slots.values().removeIf(s -> s.expiresNanos - now <= 0);
+      // slots are kept in grant order, and a lease is renewed for all of a holder's slots at once, so they expire
+      // in that order too: the scan stops at the first live one instead of reading every slot at each acquire (a
+      // linear cost per fetch with hundreds in flight on one host). A slot out of order only expires later.
+      for (Iterator<Slot> it = slots.values().iterator(); it.hasNext(); ) {
+        if (it.next().expiresNanos - now > 0) {
+          break;
+        }
+        it.remove();
       }
       if (!waiters.isEmpty()) {
         waiters.values().removeIf(w -> now - w[1] > WAITER_FORGOTTEN_NANOS);
