@@ -107,16 +107,11 @@ final class RunningJob {
    * served any more (its job or file removed meanwhile, by retention say), and then the URL is fetched in full.
    */
   Future<Item> earlierBody(SinceIndex.Entry entry) {
-    return engine.driver.item(since.jobId(), entry.index()).compose(before -> {
-      java.nio.file.Path file = before == null || before.storedFile() == null || before.sha256() == null ? null
-          : engine.files.resolve(before.storedFile());
-      if (file == null) {
-        return Future.succeededFuture(null);
-      }
-      // touched, not just looked for: a sweep deciding about that body now keeps it for its grace, by which time
-      // this item is saved and counts as a reference
-      return engine.files.touch(before.storedFile()).map(there -> there ? before : null);
-    });
+    // touched, not just looked for: a sweep deciding about that body now keeps it for its grace, by which time this
+    // item is saved and counts as a reference (touch answers false for no body, or one of the old per-job layout)
+    return engine.driver.item(since.jobId(), entry.index()).compose(before -> before == null || before.sha256() == null
+        ? Future.succeededFuture(null)
+        : engine.files.touch(before.storedFile()).map(there -> there ? before : null));
   }
 
   /** A recrawl's item succeeded with a 304: counted as unchanged, its (earlier) body's bytes as stored. */

@@ -120,8 +120,7 @@ public final class FileStore {
   public Future<List<String>> jobsWithFiles() {
     return blocking(() -> {
       try (Stream<Path> s = Files.list(files)) {
-        return s.filter(Files::isDirectory).map(p -> p.getFileName().toString())
-            .filter(name -> !name.equals(BLOB_DIR)).toList();
+        return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).toList();
       }
     });
   }
@@ -143,7 +142,7 @@ public final class FileStore {
     }
     String hex = blobHash(storedFile);
     if (hex != null) {
-      return blobs.resolve(hex.substring(0, 2)).resolve(hex);
+      return body(hex);
     }
     Path p = files.resolve(storedFile).normalize();
     return p.startsWith(files) && !p.equals(files) ? p : null;
@@ -155,7 +154,7 @@ public final class FileStore {
    */
   public Future<Void> deleteJob(String jobId) {
     Path dir = files.resolve(jobId).normalize();
-    if (!dir.startsWith(files) || dir.equals(files) || dir.startsWith(blobs)) {
+    if (!dir.startsWith(files) || dir.equals(files)) {
       return Future.failedFuture(new IllegalArgumentException("bad job id"));
     }
     return blocking(() -> {
@@ -172,6 +171,11 @@ public final class FileStore {
 
   public Path root() {
     return root;
+  }
+
+  /** Where the body whose sha256 is {@code hex} lies on disk: {@code bodies/sha256/<first 2 hex>/<hex>}. */
+  private Path body(String hex) {
+    return blobs.resolve(hex.substring(0, 2)).resolve(hex);
   }
 
   /** The stored name of the body whose sha256 is {@code hex}: {@code sha256/<first 2 hex>/<hex>}. */
@@ -194,7 +198,7 @@ public final class FileStore {
    * an OS crash before its bytes reached the disk, without fsync) does not count: the new copy replaces it.
    */
   boolean reuse(String hex, long size) throws IOException {
-    Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+    Path body = body(hex);
     try {
       if (Files.readAttributes(body, BasicFileAttributes.class).size() != size) {
         return false;
@@ -210,7 +214,7 @@ public final class FileStore {
 
   /** On a worker: renames a closed, complete temp file into place as the body {@code hex}. */
   void moveIn(Path temp, String hex) throws IOException {
-    Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+    Path body = body(hex);
     Files.createDirectories(body.getParent());
     // another writer of the same bytes may rename over this one, or this one over it: the same content either way
     Files.move(temp, body, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -233,7 +237,7 @@ public final class FileStore {
         return true;
       } catch (NoSuchFileException gone) {
         return false;
-      } catch (java.nio.file.AccessDeniedException notOwner) {
+      } catch (AccessDeniedException notOwner) {
         // written by a replica running as another user: not ours to mark, still there to refer to (the items that
         // refer to it already keep it while they live)
         return Files.isRegularFile(p);
@@ -287,7 +291,7 @@ public final class FileStore {
         if (!HEX64.matcher(hex).matches()) {
           continue;
         }
-        Path body = blobs.resolve(hex.substring(0, 2)).resolve(hex);
+        Path body = body(hex);
         Path trashed = trash.resolve(hex + "." + TEMP_RUN + Long.toHexString(tempCounter.incrementAndGet()));
         try {
           if (Files.getLastModifiedTime(body).toMillis() >= System.currentTimeMillis() - idleMs) {
@@ -322,7 +326,7 @@ public final class FileStore {
           String hex = name.length() > 64 ? name.substring(0, 64) : "";
           if (HEX64.matcher(hex).matches()) {
             try {
-              putBack(p, blobs.resolve(hex.substring(0, 2)).resolve(hex));
+              putBack(p, body(hex));
               restored++;
             } catch (NoSuchFileException gone) {
               // its sweep decided meanwhile
