@@ -246,10 +246,17 @@ public final class RunningService implements AutoCloseable {
 
   /** Polls until {@code condition} holds; fails after {@code timeout}. For states no long-poll covers. */
   public static void await(String what, Duration timeout, BooleanSupplier condition) {
+    await(what, timeout, condition, () -> "");
+  }
+
+  /** As {@link #await(String, Duration, BooleanSupplier)}, saying on timeout what {@code seen} reads then. */
+  public static void await(String what, Duration timeout, BooleanSupplier condition,
+      java.util.function.Supplier<String> seen) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
+        String state = seen.get();
+        throw new AssertionError("timed out waiting for " + what + (state.isEmpty() ? "" : "; saw " + state));
       }
       try {
         Thread.sleep(10);
