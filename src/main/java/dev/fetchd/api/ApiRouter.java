@@ -55,7 +55,8 @@ public final class ApiRouter {
           builder.rootHandler(new TokenAuth(config.apiTokens(), config.adminTokens(), config.metricsPublic()));
           // the contract's validation, on the event loop with validators built once (before every operation's handler)
           ContractValidator.installOn(builder.getRoutes(), contract.getSchemaRepository(), extractor);
-          new JobRoutes(engine, files, new JobSpecParser(config), new WarcExport(vertx, engine, files)).mount(builder);
+          new JobRoutes(engine, files, new JobSpecParser(config), new WarcExport(vertx, engine, files),
+              config.jobsRetentionMs()).mount(builder);
           builder.getRoute("getMetrics").addHandler(new MetricsHandler(registry, engine));
           builder.getRoute("getLive").addHandler(ctx -> JobRoutes.json(ctx, 200, new JsonObject().put("status", "UP")));
           builder.getRoute("getReady").addHandler(ctx -> {

@@ -24,18 +24,22 @@ final class JobRoutes {
   private static final int DEFAULT_PAGE = 100;
   /** Bodies up to this size are checked and hashed on the event loop (well under a millisecond). */
   private static final int INLINE_BODY_BYTES = ContractValidator.INLINE_BODY_BYTES;
+  /** Finished jobs whose JSON is kept for the next GET (about a KiB each). */
+  private static final int FINISHED_VIEWS = 4096;
 
   private final JobEngine engine;
   private final FileStore files;
   private final EncodedView[] lastViews = new EncodedView[64];
+  private final FinishedViews finished;
   private final JobSpecParser parser;
   private final WarcExport warc;
 
-  JobRoutes(JobEngine engine, FileStore files, JobSpecParser parser, WarcExport warc) {
+  JobRoutes(JobEngine engine, FileStore files, JobSpecParser parser, WarcExport warc, long retentionMs) {
     this.engine = engine;
     this.files = files;
     this.parser = parser;
     this.warc = warc;
+    this.finished = new FinishedViews(retentionMs, FINISHED_VIEWS);
   }
 
   void mount(RouterBuilder builder) {
@@ -135,6 +139,16 @@ final class JobRoutes {
     String wait = param(ctx, "wait");
     long waitMs = wait == null ? 0 : Long.parseLong(wait) * 1000;
     TokenAuth.Caller caller = TokenAuth.caller(ctx);
+    FinishedViews.View done = finished.get(id, System.currentTimeMillis());
+    if (done != null) {
+      // finished: the same answer as the last read, with or without a wait
+      if (caller.sees(done.owner())) {
+        ctx.response().putHeader("Content-Type", "application/json").end(done.body());
+      } else {
+        ctx.fail(Problem.notFound("no job " + id));
+      }
+      return;
+    }
     // one read of the job serves both the visibility check and the answer; a job running here is read from its
     // latest copy, without waiting for a turn on the engine's loop (busy with that very job)
     Job running = engine.peek(id);
@@ -158,6 +172,9 @@ final class JobRoutes {
    * copy handed out only once (read from the store) is encoded as usual.
    */
   private Buffer encodedView(Job job) {
+    if (job.state().isTerminal()) {
+      return finished.encode(job, System.currentTimeMillis());
+    }
     int slot = (job.id().hashCode() & 0x7fffffff) % lastViews.length;
     EncodedView last = lastViews[slot];
     if (last != null && last.job == job) {

@@ -58,6 +58,11 @@ class AuthTest {
 
       // alice and the admin can
       assertThat(fetchd.get("/jobs/" + id + "?wait=10", bearer(ALICE)).json().getString("state")).isEqualTo("completed");
+      // a finished job's answer is kept for the next reads: it still goes only to whoever may see it
+      assertThat(fetchd.get("/jobs/" + id, bearer(BOB)).status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/" + id + "?wait=5", bearer(BOB)).status()).isEqualTo(404);
+      assertThat(fetchd.get("/jobs/" + id).status()).isEqualTo(401);
+      assertThat(fetchd.get("/jobs/" + id, bearer(ADMIN)).json().getString("state")).isEqualTo("completed");
       assertThat(fetchd.get("/jobs/" + id + "/items/0/content", bearer(ALICE)).status()).isEqualTo(200);
       assertThat(fetchd.get("/jobs/" + id + "/deliveries", bearer(ALICE)).status()).isEqualTo(200);
       assertThat(fetchd.get("/jobs/" + id + "/deliveries", bearer(ADMIN)).status()).isEqualTo(200);
