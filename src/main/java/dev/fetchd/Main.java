@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -93,16 +94,19 @@ public final class Main {
     }
   }
 
-  /** A Vert.x whose HTTP server, client and worker pools report to {@code registry}, with JVM meters. */
+  /** A Vert.x whose worker pools report to {@code registry}, with JVM meters. */
   public static Vertx createVertx(VertxOptions options, PrometheusMeterRegistry registry) {
     // before any meter exists: no per-origin series, names promtool accepts
     MetricsBounds.apply(registry);
     options.setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
-        // no path or remote-address labels: one series per URL or host would explode cardinality. Pool names
-        // label worker pools; the HTTP client's pools, named by origin, are dropped by MetricsBounds
-        .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME)));
+        // per-request meter lookups in the registry: the API counts its requests itself (fetchd_api_*), the
+        // fetch side its attempts (fetchd_fetch_*), each with meters resolved once
+        .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
+        .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
+        // pool names label worker pools; the HTTP client's pools, named by origin, are dropped by MetricsBounds
+        .setLabels(EnumSet.of(Label.POOL_TYPE, Label.POOL_NAME)));
     return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
   }
 

@@ -49,6 +49,8 @@ public final class ApiRouter {
       return OpenAPIContract.from(vertx, toJson(yaml)).map(contract -> {
           RequestExtractor extractor = RequestExtractor.withBodyHandler();
           RouterBuilder builder = RouterBuilder.create(vertx, contract, extractor);
+          // counted first, so that what the handlers below refuse (401, 413) is counted too
+          builder.rootHandler(new ApiMetrics(registry));
           // Vert.x Web wants the body handler before any other; the size limit bounds what an
           // unauthenticated caller can make the service read
           builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.httpMaxBodyBytes()));

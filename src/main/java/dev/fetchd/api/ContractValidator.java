@@ -112,6 +112,7 @@ final class ContractValidator implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
+    ctx.put(ApiMetrics.OPERATION, operation.getOperationId());
     extractor.extractValidatableRequest(ctx, operation).onComplete(extracted -> {
       if (extracted.failed()) {
         fail(ctx, extracted.cause());

@@ -15,14 +15,9 @@ import java.util.Set;
  *       ({@code fetchd_fetch_permits_*}) say how busy it is. Worker pools keep their names (a handful).</li>
  *   <li>Three JVM binder meters fail {@code promtool check metrics}: two counters in ms and ns (dropped)
  *       and a gauge named {@code _count} (renamed {@code system_cpus}).</li>
- *   <li>The request method label takes the methods the API knows; any other word a client sends becomes
- *       {@code OTHER}, so clients cannot mint series.</li>
  * </ul>
  */
 public final class MetricsBounds {
-  /** Request methods kept as label values; anything else a client sends is counted as OTHER. */
-  private static final Set<String> METHODS = Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH");
-
   /** JVM binder counters in ms and ns, which promtool refuses; their rates are in process_cpu_usage and jvm_gc_*. */
   private static final Set<String> UNIT_NOT_SECONDS = Set.of("jvm.compilation.time", "process.cpu.time");
 
@@ -35,19 +30,9 @@ public final class MetricsBounds {
         .meterFilter(new MeterFilter() {
           @Override
           public Meter.Id map(Meter.Id id) {
-            return switch (id.getName()) {
-              case "system.cpu.count" -> id.withName("system.cpus");
-              default -> unknownMethod(id) ? id.replaceTags(
-                  io.micrometer.core.instrument.Tags.of(id.getTagsAsIterable()).and("method", "OTHER")) : id;
-            };
+            return "system.cpu.count".equals(id.getName()) ? id.withName("system.cpus") : id;
           }
         });
-  }
-
-  /** A server meter labelled with a request method a client made up: one series per made-up word. */
-  private static boolean unknownMethod(Meter.Id id) {
-    String method = id.getTag("method");
-    return method != null && !METHODS.contains(method);
   }
 
   /** A meter of a per-origin HTTP client pool. */

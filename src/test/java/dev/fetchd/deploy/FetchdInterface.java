@@ -48,7 +48,11 @@ final class FetchdInterface {
       "fetchd_running_jobs_limit",
       "fetchd_job_transitions_total",
       "fetchd_http_connections",
-      "fetchd_http_connections_refused_total");
+      "fetchd_http_connections_refused_total",
+      "fetchd_api_requests_total",
+      "fetchd_api_request_duration_seconds_bucket",
+      "fetchd_api_request_duration_seconds_count",
+      "fetchd_api_request_duration_seconds_sum");
 
   /** Families exported by Vert.x and the JVM binders; their exact names depend on those libraries. */
   static final List<String> OTHER_METRIC_PREFIXES = List.of("vertx_", "jvm_", "process_");
