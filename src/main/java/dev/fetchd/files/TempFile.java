@@ -3,6 +3,7 @@ package dev.fetchd.files;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -132,13 +133,19 @@ public final class TempFile {
     if (channel == null) {
       channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     }
+    // the chunks' own memory, hashed and written in one gathering write: getBytes() copied every byte once more
+    List<ByteBuffer> views = new ArrayList<>(chunks.size());
+    long left = 0;
     for (Buffer chunk : chunks) {
-      byte[] b = chunk.getBytes();
-      sha256.update(b);
-      ByteBuffer buf = ByteBuffer.wrap(b);
-      while (buf.hasRemaining()) {
-        channel.write(buf);
+      for (ByteBuffer view : ((BufferInternal) chunk).getByteBuf().nioBuffers()) {
+        sha256.update(view.duplicate());
+        views.add(view);
+        left += view.remaining();
       }
+    }
+    ByteBuffer[] all = views.toArray(ByteBuffer[]::new);
+    while (left > 0) {
+      left -= channel.write(all);
     }
   }
 
