@@ -17,7 +17,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -40,7 +39,6 @@ public final class FileStore {
    * it does not know), so a rollback must find nothing of the shared store there.
    */
   public static final String BLOB_DIR = "sha256";
-  private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
   private final Vertx vertx;
   private final Path root;
   private final Path tmp;
@@ -184,12 +182,26 @@ public final class FileStore {
   }
 
   /** The sha256 of a body stored under {@code storedFile} in the content-addressed store, else null (an old name). */
+  /** A sha256 in lowercase hex; a loop, not a regex: it runs on the event loop for every item saved. */
+  static boolean isHex64(String s) {
+    if (s.length() != 64) {
+      return false;
+    }
+    for (int i = 0; i < 64; i++) {
+      char c = s.charAt(i);
+      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   public static String blobHash(String storedFile) {
     if (storedFile == null || !storedFile.startsWith(BLOB_DIR + "/") || storedFile.length() != BLOB_DIR.length() + 68) {
       return null;
     }
     String hex = storedFile.substring(BLOB_DIR.length() + 4);
-    return HEX64.matcher(hex).matches() ? hex : null;
+    return isHex64(hex) ? hex : null;
   }
 
   /**
@@ -265,7 +277,7 @@ public final class FileStore {
         for (Path p : s) {
           String name = p.getFileName().toString();
           try {
-            if (HEX64.matcher(name).matches() && Files.getLastModifiedTime(p).toMillis() < cutoff) {
+            if (isHex64(name) && Files.getLastModifiedTime(p).toMillis() < cutoff) {
               out.add(name);
             }
           } catch (NoSuchFileException gone) {
@@ -288,7 +300,7 @@ public final class FileStore {
     return blocking(() -> {
       List<String> removed = new ArrayList<>();
       for (String hex : hexes) {
-        if (!HEX64.matcher(hex).matches()) {
+        if (!isHex64(hex)) {
           continue;
         }
         Path body = body(hex);
@@ -324,7 +336,7 @@ public final class FileStore {
         for (Path p : s) {
           String name = p.getFileName().toString();
           String hex = name.length() > 64 ? name.substring(0, 64) : "";
-          if (HEX64.matcher(hex).matches()) {
+          if (isHex64(hex)) {
             try {
               putBack(p, body(hex));
               restored++;

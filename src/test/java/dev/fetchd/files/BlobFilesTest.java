@@ -46,6 +46,18 @@ class BlobFilesTest {
   }
 
   @Test
+  void onlyAStoredNameOfSixtyFourLowercaseHexDigitsNamesABody() {
+    String hex = "0123456789abcdef".repeat(4);
+    assertThat(FileStore.blobHash("sha256/01/" + hex)).isEqualTo(hex);
+    assertThat(FileStore.blobHash("sha256/01/" + hex.toUpperCase())).isNull();
+    assertThat(FileStore.blobHash("sha256/01/" + hex.substring(1) + "g")).isNull();
+    assertThat(FileStore.blobHash("sha256/01/" + hex.substring(1))).isNull();
+    assertThat(FileStore.blobHash("sha256/01/" + hex + "0")).isNull();
+    assertThat(FileStore.blobHash("files/job/3")).isNull();
+    assertThat(FileStore.blobHash(null)).isNull();
+  }
+
+  @Test
   void theSameBytesAreStoredOnceAndTheSecondWriterTouchesTheBody() throws Exception {
     TempFile.Stored first = files.storeWhole(Buffer.buffer("same bytes"), "job-a/0").await();
     Path body = files.resolve(first.name());
