@@ -87,34 +87,15 @@ class EngineLoopTest {
     try {
       RunningService.await("both fetches running", Duration.ofSeconds(10),
           () -> fetchd.get("/jobs/" + id).json().getJsonObject("progress").getLong("running") == 2);
-      CompletableFuture<Void> loopHeld = new CompletableFuture<>();
-      CompletableFuture<Void> release = new CompletableFuture<>();
-      CompletableFuture<Void> loopFreed = new CompletableFuture<>();
-      engine().onLoop(() -> {
-        loopHeld.complete(null);
-        try {
-          release.get(3, TimeUnit.SECONDS); // the engine's loop is busy (as with a big job) until the GET answered
-        } catch (Exception e) {
-          // released by the bound
-        }
-        loopFreed.complete(null);
-        return Future.succeededFuture(null);
-      }, x -> x);
-      loopHeld.get(10, TimeUnit.SECONDS);
-      try {
-        long t0 = System.nanoTime();
+      try (BusyLoop busy = BusyLoop.hold()) {
         RunningService.Response answer = fetchd.get("/jobs/" + id);
         RunningService.Response again = fetchd.get("/jobs/" + id); // the same copy: its JSON is encoded once
-        boolean answeredWhileBusy = !loopFreed.isDone(); // not by the 3 s bound
-        release.complete(null);
-        assertThat(answeredWhileBusy).as("answered while the engine's loop was busy").isTrue();
+        assertThat(busy.release()).as("answered while the engine's loop was busy").isTrue();
         assertThat(answer.status()).isEqualTo(200);
         assertThat(answer.json().getString("state")).isEqualTo("running");
         assertThat(answer.json().getJsonObject("progress").getLong("running")).isEqualTo(2);
         assertThat(again.status()).isEqualTo(200);
         assertThat(again.body()).isEqualTo(answer.body());
-      } finally {
-        release.complete(null);
       }
     } finally {
       fetchd.delete("/jobs/" + id);
@@ -126,30 +107,44 @@ class EngineLoopTest {
     String id = fetchd.submitDownload(List.of(target.url("/bytes/finished?size=10")), null).getString("id");
     assertThat(fetchd.awaitTerminal(id, Duration.ofSeconds(10)).getString("state")).isEqualTo("completed");
     RunningService.Response first = fetchd.get("/jobs/" + id);
-    CompletableFuture<Void> loopHeld = new CompletableFuture<>();
-    CompletableFuture<Void> release = new CompletableFuture<>();
-    CompletableFuture<Void> loopFreed = new CompletableFuture<>();
-    engine().onLoop(() -> {
-      loopHeld.complete(null);
-      try {
-        release.get(3, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // released by the bound
-      }
-      loopFreed.complete(null);
-      return Future.succeededFuture(null);
-    }, x -> x);
-    loopHeld.get(10, TimeUnit.SECONDS);
-    try {
+    try (BusyLoop busy = BusyLoop.hold()) {
       RunningService.Response again = fetchd.get("/jobs/" + id);
       RunningService.Response waited = fetchd.get("/jobs/" + id + "?wait=30");
-      boolean answeredWhileBusy = !loopFreed.isDone(); // not by the 3 s bound
-      release.complete(null);
-      assertThat(answeredWhileBusy).as("answered while the engine's loop was busy").isTrue();
+      assertThat(busy.release()).as("answered while the engine's loop was busy").isTrue();
       assertThat(again.body()).isEqualTo(first.body());
       assertThat(waited.body()).as("a finished job's long poll answers at once").isEqualTo(first.body());
-    } finally {
-      release.complete(null);
+    }
+  }
+
+  /** The engine's loop held busy (as by a big job) until released, or for 3 s at most. */
+  private record BusyLoop(CompletableFuture<Void> go, CompletableFuture<Void> freed) implements AutoCloseable {
+    static BusyLoop hold() throws Exception {
+      CompletableFuture<Void> held = new CompletableFuture<>();
+      BusyLoop busy = new BusyLoop(new CompletableFuture<>(), new CompletableFuture<>());
+      engine().onLoop(() -> {
+        held.complete(null);
+        try {
+          busy.go.get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // released by the bound
+        }
+        busy.freed.complete(null);
+        return Future.succeededFuture(null);
+      }, x -> x);
+      held.get(10, TimeUnit.SECONDS);
+      return busy;
+    }
+
+    /** Lets the loop go; true if it was still held until now (not freed by the 3 s bound). */
+    boolean release() {
+      boolean stillHeld = !freed.isDone();
+      go.complete(null);
+      return stillHeld;
+    }
+
+    @Override
+    public void close() {
+      go.complete(null);
     }
   }
 
