@@ -181,7 +181,6 @@ public final class FileStore {
     return BLOB_DIR + "/" + hex.substring(0, 2) + "/" + hex;
   }
 
-  /** The sha256 of a body stored under {@code storedFile} in the content-addressed store, else null (an old name). */
   /** A sha256 in lowercase hex; a loop, not a regex: it runs on the event loop for every item saved. */
   static boolean isHex64(String s) {
     if (s.length() != 64) {
@@ -196,6 +195,7 @@ public final class FileStore {
     return true;
   }
 
+  /** The sha256 of a body stored under {@code storedFile} in the content-addressed store, else null (an old name). */
   public static String blobHash(String storedFile) {
     if (storedFile == null || !storedFile.startsWith(BLOB_DIR + "/") || storedFile.length() != BLOB_DIR.length() + 68) {
       return null;
