@@ -2,6 +2,7 @@ package dev.fetchd.api;
 
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
@@ -33,7 +34,6 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
@@ -78,15 +78,12 @@ final class ContractValidator implements Handler<RoutingContext> {
                        Predicate<Object> surelyValid, Map<String, Boolean> valid) {
   }
 
-  /** Keywords a {@link #surelyValid} check understands; annotations assert nothing. */
-  private static final Set<String> SIMPLE_KEYWORDS = Set.of("type", "minLength", "maxLength", "minimum", "maximum",
-      "default", "description", "title", "example", "examples");
-
   private final Operation operation;
   private final RequestExtractor extractor;
   private final List<Param> params = new ArrayList<>();
   private final RequestBody body;
   private final Map<MediaType, Validator> bodyValidators = new HashMap<>();
+  private final Map<MediaType, Predicate<Object>> bodyQuickTests = new HashMap<>();
 
   ContractValidator(Operation operation, SchemaRepository schemas, RequestExtractor extractor) {
     this.operation = operation;
@@ -97,8 +94,13 @@ final class ContractValidator implements Handler<RoutingContext> {
     }
     this.body = operation.getRequestBody();
     if (body != null) {
-      body.getContent().values().stream().filter(m -> m.getSchema() != null)
-          .forEach(m -> bodyValidators.put(m, schemas.validator(m.getSchema())));
+      body.getContent().values().stream().filter(m -> m.getSchema() != null).forEach(m -> {
+        bodyValidators.put(m, schemas.validator(m.getSchema()));
+        Predicate<Object> quick = quickTest(schemas, m.getSchema());
+        if (quick != null) {
+          bodyQuickTests.put(m, quick);
+        }
+      });
     }
   }
 
@@ -198,35 +200,30 @@ final class ContractValidator implements Handler<RoutingContext> {
   }
 
   /**
-   * A quick test, from the parameter's own schema, that passes only values the schema validator accepts
-   * (a bounded string or integer: the id, wait, limit, cursor); anything it does not pass goes to the schema
-   * validator, which also words the error. Null when the schema says more than this understands.
+   * A quick test, from the parameter's own schema, that passes only values the schema validator accepts (see
+   * {@link SchemaSubset}); anything it does not pass goes to the schema validator, which also words the error. Null
+   * when the schema says more than that understands (a {@code $ref}, a pattern...).
    */
   static Predicate<Object> surelyValid(JsonSchema schema) {
-    if (schema == null || !SIMPLE_KEYWORDS.containsAll(schema.fieldNames())) {
-      return null;
-    }
-    Object type = schema.get("type");
-    Number min = number(schema, "minimum");
-    Number max = number(schema, "maximum");
-    Number minLength = number(schema, "minLength");
-    Number maxLength = number(schema, "maxLength");
-    if ("string".equals(type) && min == null && max == null) {
-      return v -> v instanceof String str
-          && (minLength == null || Math.min(str.length(), str.codePointCount(0, str.length())) >= minLength.longValue())
-          && (maxLength == null || str.length() <= maxLength.longValue());
-    }
-    if ("integer".equals(type) && minLength == null && maxLength == null) {
-      return v -> (v instanceof Integer || v instanceof Long)
-          && (min == null || ((Number) v).longValue() >= min.doubleValue())
-          && (max == null || ((Number) v).longValue() <= max.doubleValue());
-    }
-    return null;
+    return schema == null ? null : SchemaSubset.compile(json(schema));
   }
 
-  private static Number number(JsonSchema schema, String key) {
-    Object v = schema.get(key);
-    return v instanceof Number n ? n : null;
+  /** A body schema's quick test, its references resolved first; null when it has none. */
+  static Predicate<Object> quickTest(SchemaRepository schemas, JsonSchema schema) {
+    try {
+      return SchemaSubset.compile(schemas.resolve(json(schema)));
+    } catch (RuntimeException e) {
+      return null; // a reference the repository cannot resolve: the validator alone decides
+    }
+  }
+
+  /** The schema's own JSON (its nested schemas are JSON already). */
+  static JsonObject json(JsonSchema schema) {
+    JsonObject json = new JsonObject();
+    for (String key : schema.fieldNames()) {
+      json.put(key, schema.get(key));
+    }
+    return json;
   }
 
   /** The decoded body once valid, null when the operation takes none and none came. */
@@ -253,7 +250,8 @@ final class ContractValidator implements Handler<RoutingContext> {
     analyser.checkSyntacticalCorrectness();
     Object decoded = analyser.transform();
     Validator validator = bodyValidators.get(mediaType);
-    if (validator != null) {
+    Predicate<Object> quick = bodyQuickTests.get(mediaType);
+    if (validator != null && (quick == null || !quick.test(decoded))) {
       OutputUnit result = validator.validate(decoded);
       try {
         result.checkValidity();
