@@ -130,14 +130,9 @@ final class SchemaSubset {
     if (min == null && schema.containsKey("minItems") || max == null && schema.containsKey("maxItems")) {
       return false;
     }
-    Predicate<Object> items;
-    if (schema.getValue("items") instanceof JsonObject itemSchema) {
-      Predicate<Object> each = compile(itemSchema);
-      items = each != null ? each : v -> false;
-    } else if (schema.containsKey("items")) {
+    Predicate<Object> items = subschema(schema.getValue("items"));
+    if (items == null) {
       return false;
-    } else {
-      items = v -> true;
     }
     all.add(v -> {
       if (!(v instanceof JsonArray a)) {
@@ -165,7 +160,7 @@ final class SchemaSubset {
     Map<String, Predicate<Object>> properties = new HashMap<>();
     if (schema.getValue("properties") instanceof JsonObject props) {
       for (String name : props.fieldNames()) {
-        Predicate<Object> p = props.getValue(name) instanceof JsonObject s ? compile(s) : null;
+        Predicate<Object> p = subschema(props.getValue(name));
         properties.put(name, p != null ? p : v -> false);
       }
     } else if (schema.containsKey("properties")) {
@@ -177,25 +172,9 @@ final class SchemaSubset {
     } else if (schema.containsKey("required")) {
       return false;
     }
-    Predicate<Object> names;
-    if (schema.getValue("propertyNames") instanceof JsonObject s) {
-      Predicate<Object> p = compile(s);
-      names = p != null ? p : v -> false;
-    } else if (schema.containsKey("propertyNames")) {
-      return false;
-    } else {
-      names = v -> true;
-    }
-    Object extra = schema.getValue("additionalProperties");
-    Predicate<Object> others;
-    if (extra == null || Boolean.TRUE.equals(extra)) {
-      others = v -> true;
-    } else if (Boolean.FALSE.equals(extra)) {
-      others = v -> false;
-    } else if (extra instanceof JsonObject s) {
-      Predicate<Object> p = compile(s);
-      others = p != null ? p : v -> false;
-    } else {
+    Predicate<Object> names = subschema(schema.getValue("propertyNames"));
+    Predicate<Object> others = subschema(schema.getValue("additionalProperties"));
+    if (names == null || others == null) {
       return false;
     }
     all.add(v -> {
@@ -219,6 +198,24 @@ final class SchemaSubset {
       return true;
     });
     return true;
+  }
+
+  /**
+   * The test of a keyword's subschema: absent or {@code true} passes everything, {@code false} nothing, nor does a
+   * schema this cannot judge (its values go to the validator); null for a value that is no schema at all.
+   */
+  private static Predicate<Object> subschema(Object value) {
+    if (value == null || Boolean.TRUE.equals(value)) {
+      return v -> true;
+    }
+    if (Boolean.FALSE.equals(value)) {
+      return v -> false;
+    }
+    if (value instanceof JsonObject s) {
+      Predicate<Object> p = compile(s);
+      return p != null ? p : v -> false;
+    }
+    return null;
   }
 
   /** A whole-number bound, or null when absent or not a whole number (then the schema has no quick test). */
