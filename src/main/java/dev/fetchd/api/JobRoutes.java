@@ -24,8 +24,9 @@ final class JobRoutes {
   private static final int DEFAULT_PAGE = 100;
   /** Bodies up to this size are checked and hashed on the event loop (well under a millisecond). */
   private static final int INLINE_BODY_BYTES = ContractValidator.INLINE_BODY_BYTES;
-  /** Finished jobs whose JSON is kept for the next GET (about a KiB each). */
+  /** Finished jobs whose JSON is kept for the next GET (about a KiB each), within a sixty-fourth of the heap. */
   private static final int FINISHED_VIEWS = 4096;
+  private static final long FINISHED_VIEW_BYTES = Math.min(16L << 20, Runtime.getRuntime().maxMemory() / 64);
 
   private final JobEngine engine;
   private final FileStore files;
@@ -39,7 +40,7 @@ final class JobRoutes {
     this.files = files;
     this.parser = parser;
     this.warc = warc;
-    this.finished = new FinishedViews(retentionMs, FINISHED_VIEWS);
+    this.finished = new FinishedViews(retentionMs, FINISHED_VIEWS, FINISHED_VIEW_BYTES);
   }
 
   void mount(RouterBuilder builder) {

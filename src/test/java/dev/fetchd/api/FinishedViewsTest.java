@@ -26,7 +26,7 @@ class FinishedViewsTest {
 
   @Test
   void aFinishedJobIsKeptUntilRetentionMayHaveRemovedIt() {
-    FinishedViews views = new FinishedViews(RETENTION, 10);
+    FinishedViews views = new FinishedViews(RETENTION, 10, 1 << 20);
     Instant done = Instant.parse("2026-01-01T00:01:00Z");
     long now = done.toEpochMilli() + 1_000;
     String body = views.encode(job("a", JobState.COMPLETED, done), now).toString();
@@ -42,7 +42,7 @@ class FinishedViewsTest {
 
   @Test
   void runningJobsAndJobsPastRetentionAreNotKept() {
-    FinishedViews views = new FinishedViews(RETENTION, 10);
+    FinishedViews views = new FinishedViews(RETENTION, 10, 1 << 20);
     long now = Instant.parse("2026-01-01T01:00:00Z").toEpochMilli();
     views.encode(job("running", JobState.RUNNING, null), now);
     views.encode(job("old", JobState.FAILED, Instant.ofEpochMilli(now - RETENTION)), now);
@@ -52,7 +52,7 @@ class FinishedViewsTest {
 
   @Test
   void theLeastRecentlyReadGoFirstPastTheBound() {
-    FinishedViews views = new FinishedViews(RETENTION, 3);
+    FinishedViews views = new FinishedViews(RETENTION, 3, 1 << 20);
     Instant done = Instant.parse("2026-01-01T00:01:00Z");
     long now = done.toEpochMilli();
     for (String id : List.of("a", "b", "c")) {
@@ -64,5 +64,27 @@ class FinishedViewsTest {
     assertThat(views.get("a", now)).isNotNull();
     assertThat(views.get("c", now)).isNotNull();
     assertThat(views.get("d", now)).isNotNull();
+  }
+
+  @Test
+  void theBytesKeptStayWithinTheBudget() {
+    Instant done = Instant.parse("2026-01-01T00:01:00Z");
+    long now = done.toEpochMilli();
+    int one = new FinishedViews(RETENTION, 10, 1 << 20).encode(job("a", JobState.COMPLETED, done), now).length();
+    FinishedViews views = new FinishedViews(RETENTION, 100, 2L * one);
+    for (String id : List.of("a", "b", "c")) {
+      views.encode(job(id, JobState.COMPLETED, done), now);
+    }
+    assertThat(views.get("a", now)).as("out: three views are over the budget of two").isNull();
+    assertThat(views.get("b", now)).isNotNull();
+    assertThat(views.get("c", now)).isNotNull();
+    views.encode(job("c", JobState.COMPLETED, done), now); // read again: counted once
+    views.encode(job("d", JobState.COMPLETED, done), now);
+    assertThat(views.get("b", now)).isNull();
+    assertThat(views.get("c", now)).isNotNull();
+    assertThat(views.get("d", now)).isNotNull();
+    FinishedViews tiny = new FinishedViews(RETENTION, 100, one - 1);
+    tiny.encode(job("big", JobState.COMPLETED, done), now);
+    assertThat(tiny.get("big", now)).as("a view over the whole budget is not kept").isNull();
   }
 }
