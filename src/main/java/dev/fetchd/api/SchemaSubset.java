@@ -101,44 +101,37 @@ final class SchemaSubset {
   }
 
   private static boolean stringBounds(JsonObject schema, List<Predicate<Object>> all) {
-    Long min = bound(schema, "minLength");
-    Long max = bound(schema, "maxLength");
-    if (min == null && max == null) {
-      return !schema.containsKey("minLength") && !schema.containsKey("maxLength");
+    Range r = Range.of(schema, "minLength", "maxLength");
+    if (r == null || r.none()) {
+      return r != null;
     }
     // lengths count code points: a UTF-16 length under the maximum is a code point count under it too, and a code
     // point count is the smaller of the two
     all.add(v -> !(v instanceof String s)
-        || (min == null || s.codePointCount(0, s.length()) >= min) && (max == null || s.length() <= max));
+        || (r.min() == null || s.codePointCount(0, s.length()) >= r.min()) && (r.max() == null || s.length() <= r.max()));
     return true;
   }
 
   private static boolean numberBounds(JsonObject schema, List<Predicate<Object>> all) {
-    Long min = bound(schema, "minimum");
-    Long max = bound(schema, "maximum");
-    if (min == null && max == null) {
-      return !schema.containsKey("minimum") && !schema.containsKey("maximum");
+    Range r = Range.of(schema, "minimum", "maximum");
+    if (r == null || r.none()) {
+      return r != null;
     }
-    all.add(v -> !(v instanceof Number) || (v instanceof Integer || v instanceof Long)
-        && (min == null || ((Number) v).longValue() >= min) && (max == null || ((Number) v).longValue() <= max));
+    all.add(v -> !(v instanceof Number) || (v instanceof Integer || v instanceof Long) && r.holds(((Number) v).longValue()));
     return true;
   }
 
   private static boolean arrayRules(JsonObject schema, List<Predicate<Object>> all) {
-    Long min = bound(schema, "minItems");
-    Long max = bound(schema, "maxItems");
-    if (min == null && schema.containsKey("minItems") || max == null && schema.containsKey("maxItems")) {
-      return false;
-    }
+    Range size = Range.of(schema, "minItems", "maxItems");
     Predicate<Object> items = subschema(schema.getValue("items"));
-    if (items == null) {
+    if (size == null || items == null) {
       return false;
     }
     all.add(v -> {
       if (!(v instanceof JsonArray a)) {
         return true;
       }
-      if (min != null && a.size() < min || max != null && a.size() > max) {
+      if (!size.holds(a.size())) {
         return false;
       }
       for (Object item : a) {
@@ -152,9 +145,8 @@ final class SchemaSubset {
   }
 
   private static boolean objectRules(JsonObject schema, List<Predicate<Object>> all) {
-    Long minProps = bound(schema, "minProperties");
-    Long maxProps = bound(schema, "maxProperties");
-    if (minProps == null && schema.containsKey("minProperties") || maxProps == null && schema.containsKey("maxProperties")) {
+    Range size = Range.of(schema, "minProperties", "maxProperties");
+    if (size == null) {
       return false;
     }
     Map<String, Predicate<Object>> properties = new HashMap<>();
@@ -181,7 +173,7 @@ final class SchemaSubset {
       if (!(v instanceof JsonObject o)) {
         return true;
       }
-      if (minProps != null && o.size() < minProps || maxProps != null && o.size() > maxProps) {
+      if (!size.holds(o.size())) {
         return false;
       }
       for (String name : required) {
@@ -218,9 +210,28 @@ final class SchemaSubset {
     return null;
   }
 
-  /** A whole-number bound, or null when absent or not a whole number (then the schema has no quick test). */
-  private static Long bound(JsonObject schema, String key) {
-    Object v = schema.getValue(key);
-    return v instanceof Integer || v instanceof Long ? ((Number) v).longValue() : null;
+  /** A keyword pair of whole-number bounds, either of which may be absent. */
+  private record Range(Long min, Long max) {
+    /** The bounds {@code minKey} and {@code maxKey} set, or null when one is there but no whole number. */
+    static Range of(JsonObject schema, String minKey, String maxKey) {
+      Object min = schema.getValue(minKey);
+      Object max = schema.getValue(maxKey);
+      if (min != null && !whole(min) || max != null && !whole(max)) {
+        return null;
+      }
+      return new Range(min == null ? null : ((Number) min).longValue(), max == null ? null : ((Number) max).longValue());
+    }
+
+    private static boolean whole(Object v) {
+      return v instanceof Integer || v instanceof Long;
+    }
+
+    boolean none() {
+      return min == null && max == null;
+    }
+
+    boolean holds(long n) {
+      return (min == null || n >= min) && (max == null || n <= max);
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.fetchd.engine;
 
 import dev.fetchd.crawl.NormalizedUrl;
 import dev.fetchd.fetch.Validators;
+import dev.fetchd.files.FileStore;
 import dev.fetchd.job.Item;
 import dev.fetchd.job.ItemState;
 import dev.fetchd.store.JobStore;
@@ -79,7 +80,7 @@ final class SinceIndex {
         if (byUrl.size() >= max) {
           return Future.<Void>succeededFuture();
         }
-        if (dev.fetchd.files.FileStore.blobHash(item.storedFile()) == null) {
+        if (FileStore.blobHash(item.storedFile()) == null) {
           // nothing stored, or stored by an earlier version under its job's folder, which goes with that job: such
           // a URL is fetched in full rather than left pointing at a body about to be removed
           continue;

@@ -239,10 +239,11 @@ public final class FileStore {
    * it: nothing new may).
    */
   public Future<Boolean> touch(String storedFile) {
-    Path p = blobHash(storedFile) == null ? null : resolve(storedFile);
-    if (p == null) {
+    String hex = blobHash(storedFile);
+    if (hex == null) {
       return Future.succeededFuture(false);
     }
+    Path p = body(hex);
     return blocking(() -> {
       try {
         Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis()));

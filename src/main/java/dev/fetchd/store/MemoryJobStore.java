@@ -262,9 +262,9 @@ public final class MemoryJobStore implements JobDriver {
     Instant now = Instant.now();
     while (out.size() < max && !queued.isEmpty()) {
       Entry e = queued.pollFirst();
-      byState[e.job.state().ordinal()]--;
+      JobState from = e.job.state();
       e.job.moveTo(JobState.RUNNING, now, null);
-      byState[JobState.RUNNING.ordinal()]++;
+      counted(from, JobState.RUNNING);
       e.claimedBy = replica;
       e.attempt++;
       if (e.deadline == null) {
@@ -440,12 +440,21 @@ public final class MemoryJobStore implements JobDriver {
 
   private void saveJob(Entry e, Job job) {
     boolean changed = e.job.state() != job.state();
-    byState[e.job.state().ordinal()]--;
-    e.job = job.copy();
-    byState[job.state().ordinal()]++;
+    replace(e, job.copy());
     if (changed || !job.state().isTerminal()) {
       tell(l -> l.jobChanged(job.id()));
     }
+  }
+
+  /** Puts a new version of an entry's job in place; the counts per state follow. */
+  private void replace(Entry e, Job job) {
+    counted(e.job.state(), job.state());
+    e.job = job;
+  }
+
+  private void counted(JobState from, JobState to) {
+    byState[from.ordinal()]--;
+    byState[to.ordinal()]++;
   }
 
   private void putItem(Entry e, Item item) {
@@ -476,9 +485,7 @@ public final class MemoryJobStore implements JobDriver {
     Job job = e.job.copy();
     job.moveTo(JobState.CANCELLED, Instant.now(), why);
     job.progress().restoreFrom(p);
-    byState[e.job.state().ordinal()]--;
-    e.job = job;
-    byState[job.state().ordinal()]++;
+    replace(e, job);
     e.claimedBy = null;
     tell(l -> l.jobChanged(job.id()));
     return new Moved(job.id(), from, JobState.CANCELLED, why);
