@@ -465,8 +465,10 @@ def run_fetch_scenario(scn, spec, target):
             if JFR:
                 fd.jcmd("JFR.start", "name=bench", "settings=profile")
             cpu0 = cpu_seconds(fd.proc.pid)
+            threads0 = thread_cpu(fd.proc.pid)
             elapsed, jobs = fd.run_jobs(chunks, limits)
             cpu = cpu_seconds(fd.proc.pid) - cpu0
+            by_thread = thread_groups(threads0, thread_cpu(fd.proc.pid))
             foreign = m.foreign_cores()
             tstats = target.read()
             if JFR:
@@ -485,7 +487,9 @@ def run_fetch_scenario(scn, spec, target):
                 note += (" verified %d items + files" % ver["succeeded"]).rstrip()
             res = dict(elapsed_s=elapsed, cpu_s=cpu, ok=ok, failed=failed,
                        bytes=sum(j["progress"]["bytes"] for j in jobs), rss_peak_kb=vm_hwm_kb(fd.proc.pid),
-                       verify=ver, foreign_cores=foreign)
+                       verify=ver, foreign_cores=foreign, threads_cpu=by_thread)
+            log("  fetchd CPU by thread in the timed pass: " + ", ".join(
+                "%s %.2f s" % (k, v) for k, v in sorted(by_thread.items(), key=lambda kv: -kv[1]) if v >= 0.01))
             row("fetchd", res, tstats, note.strip())
             rows[-1]["warm_s"] = warm_s
         finally:
@@ -785,6 +789,22 @@ def thread_cpu(pid):
         name = re.sub(r"\d+", "N", raw[raw.index("(") + 1:raw.rindex(")")])
         fields = raw.rsplit(")", 1)[1].split()
         out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tck
+    return out
+
+
+# thread names as /proc gives them: cut at 15 characters ("vert.x-eventloo")
+THREAD_GROUPS = [("event loop", r"^vert\.x-eventloo"), ("files", r"^fetchd-files"),
+                 ("workers", r"^vert\.x-(worker|internal)"), ("JIT", r"Compiler"), ("GC", r"^(GC|G1)"),
+                 ("JVM", r"^(VM |VM_|Service|Reference|Finalizer|Signal|Notification)")]
+
+
+def thread_groups(before, after):
+    """CPU seconds per kind of thread between two thread_cpu readings: where a fetchd pass spent its one CPU."""
+    out = {}
+    for name, t in after.items():
+        d = t - before.get(name, 0.0)
+        kind = next((k for k, rx in THREAD_GROUPS if re.search(rx, name)), "other")
+        out[kind] = round(out.get(kind, 0.0) + d, 3)
     return out
 
 

@@ -49,14 +49,29 @@ public final class TempFile {
   private Runnable afterWrites;
   private Future<?> ended;
 
-  TempFile(FileStore store, Path path) {
-    this.store = store;
-    this.path = path;
+  /** Cloned for each body: a provider lookup per body ({@code MessageDigest.getInstance}) costs more than a copy. */
+  private static final MessageDigest SHA256_PROTOTYPE;
+
+  static {
     try {
-      this.sha256 = MessageDigest.getInstance("SHA-256");
+      SHA256_PROTOTYPE = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return (MessageDigest) SHA256_PROTOTYPE.clone(); // never updated, so cloned from any thread
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  TempFile(FileStore store, Path path) {
+    this.store = store;
+    this.path = path;
+    this.sha256 = newSha256();
   }
 
   /** Queues a chunk. A write error (disk full...) goes to the {@link #exceptionHandler}. */

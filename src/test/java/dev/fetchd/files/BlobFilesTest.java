@@ -110,4 +110,32 @@ class BlobFilesTest {
     assertThat(files.touch(again.name()).await()).isTrue();
     assertThat(files.touch("sha256/00/" + "0".repeat(64)).await()).isFalse();
   }
+
+  @Test
+  void aFolderOfBodiesRemovedByHandIsMadeAgain() throws Exception {
+    TempFile.Stored first = files.storeWhole(Buffer.buffer("in a folder"), "job/0").await();
+    Path folder = files.resolve(first.name()).getParent();
+    Files.delete(files.resolve(first.name()));
+    Files.delete(folder);
+    TempFile.Stored again = files.storeWhole(Buffer.buffer("in a folder"), "job/1").await();
+    assertThat(again.deduplicated()).isFalse();
+    assertThat(files.resolve(again.name())).hasContent("in a folder");
+  }
+
+  @Test
+  void anEmptyBodyIsStoredOnceToo() throws Exception {
+    TempFile.Stored first = files.storeWhole(Buffer.buffer(), "job/0").await();
+    assertThat(first.deduplicated()).isFalse();
+    assertThat(files.resolve(first.name())).isEmptyFile();
+    assertThat(files.storeWhole(Buffer.buffer(), "job/1").await().deduplicated()).isTrue();
+  }
+
+  @Test
+  void aFileOfAnotherSizeUnderTheHashIsReplaced() throws Exception {
+    TempFile.Stored first = files.storeWhole(Buffer.buffer("whole body"), "job/0").await();
+    Files.writeString(files.resolve(first.name()), "cut"); // an OS crash before the bytes reached the disk
+    TempFile.Stored again = files.storeWhole(Buffer.buffer("whole body"), "job/1").await();
+    assertThat(again.deduplicated()).isFalse();
+    assertThat(files.resolve(again.name())).hasContent("whole body");
+  }
 }
