@@ -26,6 +26,9 @@ Environment (all optional):
   BENCH_LOOPFS=1           put every file the clients and fetchd write on a fresh ext4 file system (a loop-mounted
                            sparse image under BENCH_WORK, made per run, removed at the end); 0 = plain folder
   BENCH_WARM_N=10000       URLs in each client's untimed warm-up pass (the first ones of the scenario's list)
+  BENCH_WARM_PASSES=1      warm-up passes: in S1-S4 pass 2 on fetches BENCH_WARM_N more URLs with names of their own
+                           (new bodies, as in the timed pass), every client the same; in S7 fetchd crawls the site
+                           that many times before the timed runs (wget2 once: it has no JIT to warm)
   BENCH_OUT=bench/results  where results.json, table.md and plot.png go
 """
 import http.client
@@ -57,6 +60,7 @@ SELECTED = (os.environ.get("BENCH_ONLY") or os.environ.get("BENCH_SCENARIOS") or
 CLIENTS = os.environ.get("BENCH_CLIENTS", "raw,raw_files,raw_durable,aiohttp,fetchd").split(",")
 LOOPFS = os.environ.get("BENCH_LOOPFS", "1") not in ("", "0")
 WARM_N = int(os.environ.get("BENCH_WARM_N", "10000"))
+WARM_PASSES = max(1, int(os.environ.get("BENCH_WARM_PASSES", "1")))
 QUIET_WAIT = int(os.environ.get("BENCH_QUIET_WAIT", "120"))
 MERGE = os.environ.get("BENCH_MERGE", "") not in ("", "0")
 # S7: a crawl of a real static site (the Debian Administrator's Handbook as Debian installs it, all languages)
@@ -401,8 +405,11 @@ def run_fetch_scenario(scn, spec, target):
     url_file = os.path.join(RUN, "%s-urls.txt" % scn)
     write_lines(url_file, urls)
     warm_n = min(n, WARM_N)
+    # pass 1 fetches the first URLs of the list, later passes as many URLs of other names: bodies not stored yet
+    warm_passes = [urls[:warm_n]] + [[u.replace("/b/%s-" % scn.lower(), "/b/%s-w%d-" % (scn.lower(), p), 1)
+                                      for u in urls[:warm_n]] for p in range(2, WARM_PASSES + 1)]
     warm_file = os.path.join(RUN, "%s-warm-urls.txt" % scn)
-    write_lines(warm_file, urls[:warm_n])
+    write_lines(warm_file, [u for ps in warm_passes for u in ps])
     ideal = n * spec["delay"] / 1000.0 / c if spec["delay"] else None
     log("%s %s: N=%d delay=%dms size=%d C=%d hosts=%d" % (scn, spec["title"], n, spec["delay"], spec["size"], c,
                                                            hosts_for(c)))
@@ -449,8 +456,8 @@ def run_fetch_scenario(scn, spec, target):
         limits = {"concurrency": conc, "perHostConcurrency": per_host, "retries": 0, "requestTimeoutMs": 120000}
         per_job = math.ceil(n / jobs_n)
         chunks = [urls[k * per_job:(k + 1) * per_job] for k in range(jobs_n)]
-        warm_chunks = [urls[:warm_n][k * per_job:(k + 1) * per_job] for k in range(jobs_n)]
-        warm_chunks = [w for w in warm_chunks if w]
+        warm_chunks = [[w for w in (ps[k * per_job:(k + 1) * per_job] for k in range(jobs_n)) if w]
+                       for ps in warm_passes]
         chunk_files = []
         for k, chunk in enumerate(chunks):
             path = os.path.join(RUN, "%s-urls-job%d.txt" % (scn, k))
@@ -458,7 +465,7 @@ def run_fetch_scenario(scn, spec, target):
             chunk_files.append(path)
         fd = Fetchd(scn, conc, per_host, c)
         try:
-            warm_s, _ = fd.run_jobs(warm_chunks, limits)
+            warm_s = sum(fd.run_jobs(chunks_of_pass, limits)[0] for chunks_of_pass in warm_chunks)
             await_quiet()
             target.reset()
             m = Meter([fd.proc.pid])
@@ -853,7 +860,8 @@ def run_s7():
         # warm passes, untimed: the page cache, nginx, and each client (fetchd's JIT)
         run_wget2(root, os.path.join(FS, "S7-wget2-warm"), "S7-wget2.log")
         fd = Fetchd("S7", S7_C, S7_C, S7_C)
-        _, warm_jobs = fd.run_jobs_body([job])
+        for _ in range(WARM_PASSES):  # fetchd's JIT needs more than one pass; wget2 has none to warm
+            _, warm_jobs = fd.run_jobs_body([job])
         log("  warm-up passes done (fetchd warm job: %s)" % warm_jobs[0]["progress"])
         for k in range(S7_REPS):
             # wget2, a fresh process per run
