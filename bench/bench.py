@@ -1184,7 +1184,8 @@ def setup_fs():
     img = os.path.join(RUN, "fs.img")
     try:
         with open(img, "wb") as f:
-            f.truncate(12 * 2**30)  # sparse
+            # sparse; S3 writes 0.4 GiB per client and warm-up pass (raw_files, raw_durable, aiohttp, fetchd)
+            f.truncate((12 + 4 * WARM_PASSES) * 2**30)
         subprocess.run(["mkfs.ext4", "-q", "-F", "-N", "1500000", img], check=True, capture_output=True)
         subprocess.run(["mount", "-o", "loop", img, FS], check=True, capture_output=True)
         return "fresh ext4 (loop-mounted sparse image) at " + FS

@@ -59,7 +59,17 @@ public final class RawClient {
     this.commitWorkers = durable ? vertx.createSharedWorkerExecutor("raw-commit", 8) : null;
   }
 
-  public static void main(String[] args) throws Exception {
+  public static void main(String[] args) {
+    try {
+      run(args);
+    } catch (Throwable t) {
+      // Vert.x's threads would keep the process alive, and the driver waiting, after the main thread died
+      t.printStackTrace();
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args) throws Exception {
     Args a = new Args(args);
     List<String> urls = Files.readAllLines(Path.of(a.need("urls"))).stream().filter(s -> !s.isBlank()).toList();
     int c = Integer.parseInt(a.need("c"));
