@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -217,7 +216,7 @@ public final class FileStore {
    * an OS crash before its bytes reached the disk, without fsync) does not count: the new copy replaces it, and so
    * does one this user may not touch (written by a replica running as another user) or one removed meanwhile.
    * {@code java.io.File} answers "absent" with 0 and false where NIO throws: a new body, the usual case, costs no
-   * exception (two per body with the NIO calls, a fifth of the worker's time per small body).
+   * exception (two per body with the NIO calls: about a quarter of the worker's CPU per small body).
    */
   boolean reuse(String hex, long size) {
     File body = body(hex).toFile();
