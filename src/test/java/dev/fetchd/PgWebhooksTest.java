@@ -107,4 +107,37 @@ class PgWebhooksTest {
       }
     }
   }
+
+  @Test
+  void anEndEventThatWasNeverRecordedIsRecordedAndDeliveredByTheNextReplica() {
+    try (WebhookReceiver receiver = WebhookReceiver.start()) {
+      String id;
+      try (RunningService first = replica()) {
+        JsonObject body = new JsonObject().put("type", "download")
+            .put("urls", new JsonArray(List.of(target.url("/bytes/pg-missed?size=10"))))
+            .put("webhook", new JsonObject().put("url", receiver.url("/missed"))
+                .put("events", new JsonArray(List.of("job.completed"))));
+        RunningService.Response r = first.post("/jobs", body.encode());
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        id = r.json().getString("id");
+        receiver.secret(r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret"));
+        assertThat(first.awaitTerminal(id, WAIT).getString("state")).isEqualTo("completed");
+        RunningService.await("job.completed delivered", WAIT, () -> receiver.requests() == 1);
+      }
+      // as if the replica had died between saving the job's end and recording its delivery
+      PgTestDatabase.sql(admin, SCHEMA, "DELETE FROM fetchd_webhook_deliveries WHERE job_id = '" + id + "'");
+      String firstId = receiver.received().get(0).id();
+
+      try (RunningService second = replica()) {
+        RunningService.await("the missed end event delivered again", WAIT, () -> receiver.requests() == 2);
+        WebhookReceiver.Received again = receiver.received().get(1);
+        assertThat(again.verified()).isTrue();
+        assertThat(again.id()).as("the event's id is derived from the event").isEqualTo(firstId);
+        assertThat(new JsonObject(again.body()).getString("type")).isEqualTo("job.completed");
+        assertThat(new JsonObject(again.body()).getJsonObject("data").getString("id")).isEqualTo(id);
+        RunningService.await("recorded as succeeded", WAIT, () -> deliveries(second, id).size() == 1
+            && deliveries(second, id).getJsonObject(0).getString("status").equals("succeeded"));
+      }
+    }
+  }
 }

@@ -70,6 +70,8 @@ public final class JobEngine {
   private final Rescuer rescuer;
   private final Cleaner cleaner;
   private final BlobSweeper blobSweeper;
+  /** Null without webhooks. */
+  private final MissedEndEvents missedEndEvents;
   /** Webhook deliveries; null when this engine sends none. */
   final WebhookDispatcher webhooks;
 
@@ -124,6 +126,7 @@ public final class JobEngine {
     this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump);
     this.cleaner = new Cleaner(vertx, driver, files, hosts, config.jobsRetentionMs(), lifecycle::removed);
     this.blobSweeper = new BlobSweeper(vertx, driver.blobs(), files, config.filesSweepGraceMs(), metrics);
+    this.missedEndEvents = webhooks == null ? null : new MissedEndEvents(vertx, driver, webhooks);
     metrics.gauge("fetchd.queue.capacity", "Most jobs that may wait; beyond it POST /jobs answers 429",
         config::queueCapacity);
     metrics.gauge("fetchd.running.jobs", "Jobs running on this replica now", running::size);
@@ -163,6 +166,7 @@ public final class JobEngine {
       lifecycle.start();
       if (webhooks != null) {
         webhooks.start();
+        missedEndEvents.start();
       }
       pump();
     });
@@ -562,6 +566,9 @@ public final class JobEngine {
     cleaner.stop();
     blobSweeper.stop();
     lifecycle.stop();
+    if (missedEndEvents != null) {
+      missedEndEvents.stop();
+    }
     // deliveries in flight get a moment to be recorded before the store closes
     Future<Void> sent = webhooks == null ? Future.succeededFuture() : webhooks.stop(WEBHOOK_GRACE_MS);
     return sent.compose(v -> driver.unlisten());

@@ -8,6 +8,8 @@ import dev.fetchd.job.Job;
 import dev.fetchd.job.JobError;
 import dev.fetchd.job.JobState;
 import dev.fetchd.job.Progress;
+import dev.fetchd.job.Webhook;
+import dev.fetchd.job.WebhookEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -217,6 +219,24 @@ public final class MemoryJobStore implements JobDriver {
       // a job whose webhook deliveries are still being retried stays until they end (at least once)
       if (e.job.state().isTerminal() && f != null && f.isBefore(cutoff) && !webhooks.hasPending(e.job.id())) {
         out.add(e.job.id());
+        if (out.size() >= max) {
+          break;
+        }
+      }
+    }
+    return Future.succeededFuture(out);
+  }
+
+  @Override
+  public Future<List<String>> endedWithoutEndEvent(Instant cutoff, int max) {
+    List<String> out = new ArrayList<>();
+    for (Entry e : bySeq.values()) {
+      Job j = e.job;
+      WebhookEvent end = WebhookEvent.ofJobState(j.state());
+      Webhook hook = j.spec().webhook();
+      if (end != null && hook != null && hook.wants(end) && j.finishedAt() != null && j.finishedAt().isBefore(cutoff)
+          && !webhooks.has(j.id(), end.wire())) {
+        out.add(j.id());
         if (out.size() >= max) {
           break;
         }

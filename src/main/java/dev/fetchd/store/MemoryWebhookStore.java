@@ -29,7 +29,7 @@ final class MemoryWebhookStore implements WebhookStore {
   @Override
   public Future<Void> addDelivery(Delivery d) {
     if (byId.containsKey(d.id())) {
-      return Future.failedFuture(new IllegalStateException("duplicate delivery id " + d.id()));
+      return Future.succeededFuture();
     }
     Instant now = Instant.now();
     Row row = new Row(++seq, new Delivery(d.id(), d.jobId(), d.event(), d.url(), d.secret(), d.body(), Status.PENDING,
@@ -114,6 +114,16 @@ final class MemoryWebhookStore implements WebhookStore {
   boolean hasPending(String jobId) {
     for (String id : byJob.getOrDefault(jobId, new TreeMap<>()).values()) {
       if (byId.get(id).d().status() == Status.PENDING) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a delivery of {@code event} is recorded for the job (in any status). */
+  boolean has(String jobId, String event) {
+    for (String id : byJob.getOrDefault(jobId, new TreeMap<>()).values()) {
+      if (byId.get(id).d().event().equals(event)) {
         return true;
       }
     }

@@ -440,6 +440,18 @@ public final class PgJobStore implements JobDriver {
   }
 
   @Override
+  public Future<List<String>> endedWithoutEndEvent(Instant cutoff, int max) {
+    // the partial index of V8 holds the finished jobs that have a webhook; the end event's name is job.<state>
+    return pool.preparedQuery("SELECT id FROM fetchd_jobs j WHERE jsonb_exists(spec, 'webhook')"
+            + " AND finished_at IS NOT NULL AND finished_at < $1 AND state IN " + TERMINAL
+            + " AND jsonb_exists(spec -> 'webhook' -> 'events', 'job.' || state)"
+            + " AND NOT EXISTS (SELECT 1 FROM fetchd_webhook_deliveries d WHERE d.job_id = j.id"
+            + " AND d.event = 'job.' || j.state) ORDER BY finished_at LIMIT $2")
+        .execute(Tuple.of(PgCodec.odt(cutoff), max))
+        .map(PgJobStore::ids);
+  }
+
+  @Override
   public Future<Void> delete(String jobId) {
     return inOrder(jobId, () -> pool.preparedQuery("DELETE FROM fetchd_jobs WHERE id = $1").execute(Tuple.of(jobId))
         .compose(v -> webhooks.deleteDeliveries(jobId)));

@@ -29,7 +29,7 @@ final class PgSchema {
   /** Every migration, in order. A released script never changes; a new version is a new file here. */
   static final List<String> MIGRATIONS = List.of("V1__jobs_and_items.sql", "V2__host_permits.sql",
       "V3__webhook_deliveries.sql", "V4__item_via.sql", "V5__item_response_head.sql",
-      "V6__blobs.sql", "V7__item_unchanged.sql");
+      "V6__blobs.sql", "V7__item_unchanged.sql", "V8__jobs_with_webhooks.sql");
 
   /** First key of the advisory lock ("fetc"); the second is the schema's name, so schemas migrate independently. */
   static final int LOCK_CLASS = 0x66657463;

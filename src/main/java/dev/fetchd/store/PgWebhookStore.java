@@ -18,7 +18,7 @@ final class PgWebhookStore implements WebhookStore {
       + " last_error, next_attempt_at, created_at, updated_at";
 
   private static final String INSERT = "INSERT INTO fetchd_webhook_deliveries (id, job_id, event, url, secret, body,"
-      + " status, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', now())";
+      + " status, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', now()) ON CONFLICT (id) DO NOTHING";
   private static final String CLAIM = "WITH due AS (SELECT id FROM fetchd_webhook_deliveries"
       + " WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1"
       + " FOR UPDATE SKIP LOCKED)"

@@ -65,7 +65,11 @@ public interface WebhookStore {
   record Attempt(String id, int attempt, Status status, Integer httpStatus, String error, long retryInMs) {
   }
 
-  /** Records a new pending delivery, due now. */
+  /**
+   * Records a new pending delivery, due now. A delivery of the same id recorded before is kept as it is: an
+   * event's id is derived from the event, so recording it twice (a takeover, a sweep for missed events) sends it
+   * once.
+   */
   Future<Void> addDelivery(Delivery delivery);
 
   /**

@@ -25,7 +25,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import java.time.Instant;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -132,7 +131,7 @@ public final class WebhookDispatcher {
   public void jobEnded(Job job) {
     WebhookEvent event = WebhookEvent.ofJobState(job.state());
     if (event != null) {
-      record(job, event, jobView.apply(job));
+      record(job, event, -1, jobView.apply(job));
     }
   }
 
@@ -140,22 +139,38 @@ public final class WebhookDispatcher {
   public void itemFailed(Job job, Item item) {
     Webhook hook = job.spec().webhook();
     if (hook != null && hook.wants(WebhookEvent.ITEM_FAILED)) {
-      record(job, WebhookEvent.ITEM_FAILED, itemView.apply(item).put("jobId", job.id()));
+      record(job, WebhookEvent.ITEM_FAILED, item.index(), itemView.apply(item).put("jobId", job.id()));
     }
   }
 
-  private void record(Job job, WebhookEvent event, JsonObject data) {
+  private void record(Job job, WebhookEvent event, int itemIndex, JsonObject data) {
     Webhook hook = job.spec().webhook();
     if (hook == null || !hook.wants(event)) {
       return;
     }
-    String id = "msg_" + UUID.randomUUID().toString().replace("-", "");
+    String id = deliveryId(job.id(), event, itemIndex);
     String body = new JsonObject().put("type", event.wire()).put("timestamp", Instant.now().toString())
         .put("data", data).encode();
     store.addDelivery(Delivery.pending(id, job.id(), event.wire(), hook.url(), hook.secret(), body))
         .onSuccess(v -> pump())
-        .onFailure(err -> log.atError().addKeyValue("job_id", job.id())
-            .log("job {}: webhook {} could not be recorded; it is lost: {}", job.id(), event.wire(), err.toString()));
+        .onFailure(err -> log.atError().addKeyValue("job_id", job.id()).log("job {}: webhook {} could not be recorded{}: {}",
+            job.id(), event.wire(), itemIndex < 0 ? " (the engine's sweep for missed end events records it later)"
+                : "; it is lost", err.toString()));
+  }
+
+  /**
+   * The webhook-id of an event: derived from the job, the event and the item (-1 for job events), so one event
+   * recorded twice (by a replica taking a job over, or by the sweep for missed end events) is one delivery, and
+   * a receiver that deduplicates by webhook-id sees it once.
+   */
+  static String deliveryId(String jobId, WebhookEvent event, int itemIndex) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest((jobId + "\n" + event.wire() + "\n" + itemIndex).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "msg_" + java.util.HexFormat.of().formatHex(digest, 0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e); // every JDK has SHA-256
+    }
   }
 
   /** A job's deliveries, oldest first. */

@@ -15,6 +15,8 @@ import dev.fetchd.job.JobState;
 import dev.fetchd.job.JobType;
 import dev.fetchd.job.Limits;
 import dev.fetchd.job.Progress;
+import dev.fetchd.job.Webhook;
+import dev.fetchd.job.WebhookEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Instant;
@@ -515,6 +517,48 @@ abstract class JobStoreContractTest {
     hooks.attempted(new WebhookStore.Attempt(d.id(), claimed.attempts(), WebhookStore.Status.SUCCEEDED, 200, null, 0))
         .await();
     assertThat(store.finishedBefore(cutoff, 100).await()).containsExactlyInAnyOrder(a.id(), b.id());
+  }
+
+  /** A job in {@code state}, finished at {@code finishedAt}, whose webhook wants {@code events}. */
+  Job insertWithWebhook(JobState state, Instant finishedAt, WebhookEvent... events) {
+    Webhook hook = new Webhook("https://example.com/h", List.of(events), "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0");
+    JobSpec spec = new JobSpec(JobType.DOWNLOAD, List.of("https://example.com/a"), LIMITS, null, 0, Map.of(), null,
+        hook);
+    Job job = newJob(spec, T0, null, null);
+    if (state != JobState.QUEUED) {
+      job.restore(state, T0.plusSeconds(1), state.isTerminal() ? finishedAt : null,
+          state == JobState.FAILED ? new JobError("failed", "could not run") : null);
+    }
+    store.insert(job, itemsOf(job)).await();
+    return job;
+  }
+
+  @Test
+  void endedWithoutEndEventListsFinishedJobsWhoseWebhookWantsAnEventNotRecorded() {
+    if (!(store instanceof JobDriver driver)) {
+      return; // only a driver keeps deliveries
+    }
+    Instant cutoff = T0.plus(1, ChronoUnit.HOURS);
+    Job missed = insertWithWebhook(JobState.COMPLETED, cutoff.minusSeconds(60), WebhookEvent.JOB_COMPLETED);
+    Job timedOut = insertWithWebhook(JobState.TIMED_OUT, cutoff.minusSeconds(60), WebhookEvent.JOB_TIMED_OUT,
+        WebhookEvent.ITEM_FAILED);
+    Job recorded = insertWithWebhook(JobState.COMPLETED, cutoff.minusSeconds(60), WebhookEvent.JOB_COMPLETED);
+    insertWithWebhook(JobState.FAILED, cutoff.minusSeconds(60), WebhookEvent.JOB_COMPLETED); // does not want job.failed
+    insertWithWebhook(JobState.COMPLETED, cutoff.plusSeconds(1), WebhookEvent.JOB_COMPLETED); // too recent
+    insertWithWebhook(JobState.RUNNING, null, WebhookEvent.JOB_COMPLETED);
+    insertIn(JobState.COMPLETED, cutoff.minusSeconds(60)); // no webhook
+    WebhookStore hooks = driver.webhooks();
+    // an item.failed delivery of the timed-out job is not its end event
+    hooks.addDelivery(WebhookStore.Delivery.pending("msg_i", timedOut.id(), "item.failed", "https://example.com/h",
+        "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "{}")).await();
+    hooks.addDelivery(WebhookStore.Delivery.pending("msg_r", recorded.id(), "job.completed", "https://example.com/h",
+        "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "{}")).await();
+
+    assertThat(store.endedWithoutEndEvent(cutoff, 100).await()).containsExactlyInAnyOrder(missed.id(), timedOut.id());
+    assertThat(store.endedWithoutEndEvent(cutoff, 1).await()).hasSize(1);
+    hooks.addDelivery(WebhookStore.Delivery.pending("msg_m", missed.id(), "job.completed", "https://example.com/h",
+        "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "{}")).await();
+    assertThat(store.endedWithoutEndEvent(cutoff, 100).await()).containsExactly(timedOut.id());
   }
 
   @Test

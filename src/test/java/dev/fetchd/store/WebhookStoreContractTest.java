@@ -78,6 +78,16 @@ abstract class WebhookStoreContractTest {
   }
 
   @Test
+  void aDeliveryRecordedTwiceUnderOneIdIsOneDeliveryAsFirstRecorded() throws InterruptedException {
+    Delivery first = delivery("job-twice");
+    await(a.addDelivery(first));
+    await(b.addDelivery(Delivery.pending(first.id(), "job-twice", "job.completed", "https://example.com/h",
+        "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "{\"second\":true}")));
+    assertThat(listed(a, "job-twice")).singleElement().satisfies(d -> assertThat(d.body()).isEqualTo(first.body()));
+    assertThat(claimWithin(b, 2, 60_000)).hasSize(1);
+  }
+
+  @Test
   void aRecordedDeliveryIsListedPendingAndDueAtOnce() {
     Delivery d = delivery("job-1");
     await(a.addDelivery(d));
