@@ -213,6 +213,40 @@ class RequestOptionsTest {
     }
   }
 
+  static final String SESSION = "sess-5b8e1f3a9c7d";
+
+  /** A sign-in page that opens a session with Set-Cookie and links to a page that wants that session. */
+  static void signInSite(TargetServer target) {
+    target.route("/signin", req -> req.response().putHeader("Set-Cookie", "session=" + SESSION + "; Path=/; HttpOnly")
+        .putHeader("Content-Type", "text/html").end("<a href='/inside'>in</a>"));
+    target.route("/inside", req -> {
+      boolean in = ("session=" + SESSION).equals(req.getHeader("Cookie"));
+      req.response().setStatusCode(in ? 200 : 403).putHeader("Content-Type", "text/html").end("<p>in</p>");
+    });
+  }
+
+  static JsonObject signInCrawl(TargetServer target) {
+    return new JsonObject().put("type", "crawl").put("urls", new JsonArray().add(target.url("/signin")))
+        .put("crawl", new JsonObject().put("maxDepth", 1).put("robots", false))
+        .put("limits", new JsonObject().put("concurrency", 1));
+  }
+
+  @Test
+  void aSessionCookieASiteSetsIsKeptAsStarsInTheStoredHeads() {
+    try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
+      signInSite(target);
+      String id = submit(fetchd, signInCrawl(target)).getString("id");
+      JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+      assertThat(done.getJsonObject("progress").getLong("succeeded")).as(done.encode()).isEqualTo(2);
+
+      HttpResponse<byte[]> warc = fetchd.getBytes("/jobs/" + id + "/warc");
+      assertThat(warc.statusCode()).isEqualTo(200);
+      String text = new String(warc.body(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(text).contains("Set-Cookie: session=***; Path=/; HttpOnly").contains("Cookie: ***")
+          .doesNotContain(SESSION);
+    }
+  }
+
   /** 200 with {@code html} when the session cookie is there, else 403. */
   private static void gated(HttpServerRequest req, String html) {
     String cookie = req.getHeader("Cookie");

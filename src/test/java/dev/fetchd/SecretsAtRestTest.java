@@ -97,6 +97,22 @@ class SecretsAtRestTest {
   }
 
   @Test
+  void aSessionCookieASiteSetsIsStoredAsStarsInTheItemsHeads() {
+    RequestOptionsTest.signInSite(target);
+    try (RunningService fetchd = fetchd(null)) {
+      RunningService.Response r = fetchd.post("/jobs", RequestOptionsTest.signInCrawl(target).encode());
+      assertThat(r.status()).as(r.body()).isEqualTo(202);
+      String id = r.json().getString("id");
+      JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+      assertThat(done.getJsonObject("progress").getLong("succeeded")).as(done.encode()).isEqualTo(2);
+    }
+    String heads = PgTestDatabase.sql(admin, SCHEMA, "SELECT string_agg(coalesce(request_head, '') || coalesce("
+        + "response_head, ''), '' ORDER BY idx) AS t FROM fetchd_items").iterator().next().getString("t");
+    assertThat(heads).contains("Set-Cookie: session=***; Path=/; HttpOnly").contains("Cookie: ***")
+        .doesNotContain(RequestOptionsTest.SESSION);
+  }
+
+  @Test
   void withoutAKeyAJobWithSecretsIsRefusedClearlyAndOneWithoutSecretsRuns() {
     try (RunningService fetchd = fetchd(null)) {
       RunningService.Response r = fetchd.post("/jobs", bearerJob().encode());
