@@ -128,6 +128,59 @@ class RequestOptionsTest {
     }
   }
 
+  /**
+   * Scope decides where a crawl goes; credentials go only to its seeds' origins (and, for scope host or domain, to
+   * the in-scope origins of the same scheme). Three ports of one host are three origins: the seed's, a second
+   * seed's, and one its page merely links to.
+   */
+  @Test
+  void aCrawlSendsCredentialsOnlyToItsSeedsOriginsWhateverItsScope() {
+    try (TargetServer seed = TargetServer.start(); TargetServer linked = TargetServer.start();
+         TargetServer secondSeed = TargetServer.start(); RunningService fetchd = RunningService.start()) {
+      seed.html("/", "<a href='/inside'>i</a> <a href='" + linked.url("/away") + "'>a</a> <a href='"
+          + secondSeed.url("/linked") + "'>s</a>");
+      seed.html("/inside", "<p>in</p>");
+      linked.html("/away", "<p>away</p>");
+      secondSeed.html("/", "<p>second</p>");
+      secondSeed.html("/linked", "<p>linked</p>");
+      JsonObject request = new JsonObject()
+          .put("headers", new JsonObject().put("Authorization", "Bearer " + TOKEN).put("X-Api-Key", API_KEY)
+              .put("Proxy-Authorization", "Basic cHJveHk6cHc=").put("Accept-Language", "fr"))
+          .put("secretHeaders", new JsonArray().add("X-Api-Key"))
+          .put("cookies", new JsonArray().add(new JsonObject().put("name", "sid").put("value", "s3")))
+          .put("userAgent", "mybot/2.0");
+      for (String scope : List.of("any", "domain")) {
+        String id = submit(fetchd, new JsonObject().put("type", "crawl").put("request", request)
+            .put("urls", new JsonArray().add(seed.url("/")).add(secondSeed.url("/")))
+            .put("crawl", new JsonObject().put("scope", scope).put("maxDepth", 1).put("robots", false)))
+            .getString("id");
+        JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+        assertThat(done.getJsonObject("progress").getLong("succeeded")).as(done.encode()).isEqualTo(5);
+
+        for (Map<String, String> withCredentials : List.of(last(seed, "/inside"), last(secondSeed, "/linked"))) {
+          assertThat(withCredentials).as(scope).containsEntry("Authorization", "Bearer " + TOKEN)
+              .containsEntry("X-Api-Key", API_KEY).containsEntry("Proxy-Authorization", "Basic cHJveHk6cHc=")
+              .containsEntry("Cookie", "sid=s3").containsEntry("Accept-Language", "fr");
+        }
+        Map<String, String> away = last(linked, "/away");
+        assertThat(away).as(scope).containsEntry("Accept-Language", "fr").containsEntry("User-Agent", "mybot/2.0");
+        if (scope.equals("any")) {
+          // another port of the seed's host is another origin, and not the job's
+          assertThat(away).doesNotContainKeys("Authorization", "X-Api-Key", "Proxy-Authorization", "Cookie");
+        } else {
+          // scope domain: an IP literal's "domain" is itself, any port: in scope, same scheme, so credentials go
+          assertThat(away).containsEntry("Authorization", "Bearer " + TOKEN).containsEntry("Cookie", "sid=s3");
+        }
+      }
+    }
+  }
+
+  private static Map<String, String> last(TargetServer target, String path) {
+    List<Map<String, String>> all = target.requestHeaders(path);
+    assertThat(all).as(path).isNotEmpty();
+    return all.get(all.size() - 1);
+  }
+
   @Test
   void aCrawlLogsInThroughSetCookieAndReachesThePagesBehindIt() {
     try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
@@ -157,6 +210,40 @@ class RequestOptionsTest {
       fetchd.awaitTerminal(second, Duration.ofSeconds(30));
       List<Map<String, String>> page2 = target.requestHeaders("/members/page2");
       assertThat(page2.get(page2.size() - 1)).doesNotContainKey("Cookie");
+    }
+  }
+
+  static final String SESSION = "sess-5b8e1f3a9c7d";
+
+  /** A sign-in page that opens a session with Set-Cookie and links to a page that wants that session. */
+  static void signInSite(TargetServer target) {
+    target.route("/signin", req -> req.response().putHeader("Set-Cookie", "session=" + SESSION + "; Path=/; HttpOnly")
+        .putHeader("Content-Type", "text/html").end("<a href='/inside'>in</a>"));
+    target.route("/inside", req -> {
+      boolean in = ("session=" + SESSION).equals(req.getHeader("Cookie"));
+      req.response().setStatusCode(in ? 200 : 403).putHeader("Content-Type", "text/html").end("<p>in</p>");
+    });
+  }
+
+  static JsonObject signInCrawl(TargetServer target) {
+    return new JsonObject().put("type", "crawl").put("urls", new JsonArray().add(target.url("/signin")))
+        .put("crawl", new JsonObject().put("maxDepth", 1).put("robots", false))
+        .put("limits", new JsonObject().put("concurrency", 1));
+  }
+
+  @Test
+  void aSessionCookieASiteSetsIsKeptAsStarsInTheStoredHeads() {
+    try (TargetServer target = TargetServer.start(); RunningService fetchd = RunningService.start()) {
+      signInSite(target);
+      String id = submit(fetchd, signInCrawl(target)).getString("id");
+      JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+      assertThat(done.getJsonObject("progress").getLong("succeeded")).as(done.encode()).isEqualTo(2);
+
+      HttpResponse<byte[]> warc = fetchd.getBytes("/jobs/" + id + "/warc");
+      assertThat(warc.statusCode()).isEqualTo(200);
+      String text = new String(warc.body(), java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertThat(text).contains("Set-Cookie: session=***; Path=/; HttpOnly").contains("Cookie: ***")
+          .doesNotContain(SESSION);
     }
   }
 

@@ -10,11 +10,17 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -67,15 +73,24 @@ class SecretsAtRestTest {
   }
 
   @Test
-  void secretValuesAreEncryptedInTheRowAndTheJobStillRuns() {
+  void secretValuesAreEncryptedInTheRowAndTheJobStillRunsAndTheEventStreamNeverShowsThem() throws Exception {
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     try (RunningService fetchd = fetchd(Base64.getEncoder().encodeToString(key)); LogCapture logs = LogCapture.start()) {
-      RunningService.Response r = fetchd.post("/jobs", bearerJob().encode());
+      JsonObject job = bearerJob();
+      job.getJsonArray("urls").add(target.url("/bytes/slow?size=10&delay=300")); // still running as the stream starts
+      RunningService.Response r = fetchd.post("/jobs", job.encode());
       assertThat(r.status()).as(r.body()).isEqualTo(202);
       String id = r.json().getString("id");
+      CompletableFuture<HttpResponse<String>> live = HttpClient.newHttpClient().sendAsync(
+          HttpRequest.newBuilder(URI.create(fetchd.baseUrl() + "/jobs/" + id + "/events"))
+              .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
       JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
-      assertThat(done.getJsonObject("progress").getLong("succeeded")).as(done.encode()).isEqualTo(1);
+      assertThat(done.getJsonObject("progress").getLong("succeeded")).as(done.encode()).isEqualTo(2);
+      String liveEvents = live.get(30, TimeUnit.SECONDS).body();
+      assertThat(liveEvents).contains("event: item").contains("\"state\":\"completed\"");
+      String replayed = fetchd.get("/jobs/" + id + "/events").body(); // a finished job: its terminal events again
+      assertThat(replayed).contains("\"state\":\"completed\"");
       assertThat(target.requestHeaders("/api/export.csv")).last()
           .satisfies(h -> assertThat(h).containsEntry("Cookie", "sid=" + RequestOptionsTest.API_KEY));
 
@@ -90,10 +105,26 @@ class SecretsAtRestTest {
       String items = PgTestDatabase.sql(admin, SCHEMA, "SELECT coalesce(string_agg(row_to_json(i)::text, ','), '') AS t"
           + " FROM fetchd_items i").iterator().next().getString("t");
       for (String out : new String[] {row.getString("whole"), items, done.encode(), fetchd.get("/metrics").body(),
-          logs.text()}) {
+          logs.text(), liveEvents, replayed}) {
         assertThat(out).doesNotContain(RequestOptionsTest.TOKEN).doesNotContain(RequestOptionsTest.API_KEY);
       }
     }
+  }
+
+  @Test
+  void aSessionCookieASiteSetsIsStoredAsStarsInTheItemsHeads() {
+    RequestOptionsTest.signInSite(target);
+    try (RunningService fetchd = fetchd(null)) {
+      RunningService.Response r = fetchd.post("/jobs", RequestOptionsTest.signInCrawl(target).encode());
+      assertThat(r.status()).as(r.body()).isEqualTo(202);
+      String id = r.json().getString("id");
+      JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+      assertThat(done.getJsonObject("progress").getLong("succeeded")).as(done.encode()).isEqualTo(2);
+    }
+    String heads = PgTestDatabase.sql(admin, SCHEMA, "SELECT string_agg(coalesce(request_head, '') || coalesce("
+        + "response_head, ''), '' ORDER BY idx) AS t FROM fetchd_items").iterator().next().getString("t");
+    assertThat(heads).contains("Set-Cookie: session=***; Path=/; HttpOnly").contains("Cookie: ***")
+        .doesNotContain(RequestOptionsTest.SESSION);
   }
 
   @Test

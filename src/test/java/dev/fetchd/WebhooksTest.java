@@ -154,6 +154,39 @@ class WebhooksTest {
   }
 
   @Test
+  void theJobsRequestSecretsNeverReachTheReceiver() {
+    target.route("/api/export.csv", RequestOptionsTest::bearerOnly);
+    try (WebhookReceiver receiver = WebhookReceiver.start()) {
+      String secret = "whsec_" + java.util.Base64.getEncoder().encodeToString(new byte[32]);
+      receiver.secret(secret);
+      JsonObject body = download(List.of(target.url("/api/export.csv"), target.url("/status/404")),
+          new JsonObject().put("url", receiver.url("/s")).put("secret", secret)
+              .put("events", new JsonArray(List.of("item.failed", "job.completed"))))
+          .put("request", new JsonObject()
+              .put("headers", new JsonObject().put("Authorization", "Bearer " + RequestOptionsTest.TOKEN)
+                  .put("X-Api-Key", RequestOptionsTest.API_KEY))
+              .put("secretHeaders", new JsonArray().add("X-Api-Key"))
+              .put("cookies", new JsonArray().add(new JsonObject().put("name", "sid").put("value", "c00kie-9d2e7"))));
+      String id = submit(body).getString("id");
+      assertThat(fetchd.awaitTerminal(id, WAIT).getJsonObject("progress").getInteger("succeeded")).isEqualTo(1);
+      RunningService.await("both events delivered", WAIT, () -> receiver.received("job.completed").size() == 1
+          && receiver.received("item.failed").size() == 1);
+
+      String failed = receiver.received("item.failed").get(0).body();
+      assertThat(failed).contains("\"status\":404");
+      JsonObject completed = receiver.received("job.completed").get(0).json();
+      JsonObject shown = completed.getJsonObject("data").getJsonObject("spec").getJsonObject("request");
+      assertThat(shown.getJsonObject("headers").getMap()).containsEntry("Authorization", "***")
+          .containsEntry("X-Api-Key", "***");
+      assertThat(shown.getJsonArray("cookies").getJsonObject(0).getString("value")).isEqualTo("***");
+      for (String out : List.of(failed, completed.encode())) {
+        assertThat(out).doesNotContain(RequestOptionsTest.TOKEN).doesNotContain(RequestOptionsTest.API_KEY)
+            .doesNotContain("c00kie-9d2e7");
+      }
+    }
+  }
+
+  @Test
   void aReceiverAnswering500TwiceThen200GetsRetriesWithTheSameId() {
     try (WebhookReceiver receiver = WebhookReceiver.start()) {
       receiver.answerNext(500, 500);

@@ -1,6 +1,7 @@
 package dev.fetchd.engine;
 
 import dev.fetchd.crawl.CrawlScope;
+import dev.fetchd.crawl.CredentialScope;
 import dev.fetchd.crawl.ExtractedLinks;
 import dev.fetchd.crawl.UrlNormalizer;
 import dev.fetchd.job.CrawlOptions;
@@ -21,6 +22,7 @@ final class CrawlFrontier {
   private final String jobId;
   private final CrawlOptions options;
   private final CrawlScope scope;
+  private final CredentialScope credentials;
   private final int maxItems;
   private final Set<String> seen = new HashSet<>();
   private int pages;
@@ -43,11 +45,17 @@ final class CrawlFrontier {
     }
     this.nextIndex = existing.size();
     this.scope = CrawlScope.of(options, seeds);
+    this.credentials = new CredentialScope(options.scope(), seeds);
   }
 
   /** Whether {@code url} is within the crawl's scope (host, domain or any; include/exclude aside). */
   boolean inScope(dev.fetchd.crawl.NormalizedUrl url) {
     return scope.inScope(url);
+  }
+
+  /** Whether the job's credentials may go to {@code url}: see {@link CredentialScope}. */
+  boolean takesCredentials(dev.fetchd.crawl.NormalizedUrl url) {
+    return credentials.allows(url);
   }
 
   /** Whether links of a page at {@code depth} are worth extracting at all. */

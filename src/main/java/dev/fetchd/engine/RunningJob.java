@@ -128,8 +128,12 @@ final class RunningJob {
     // a crawl always keeps the cookies its responses set (a login page, then what is behind it); a download
     // gets headers per hop only when it sets request options
     if (frontier != null || !job.spec().request().isEmpty()) {
-      headers = new JobHeaders(job.spec().request(), frontier != null ? frontier::inScope
-          : JobOrigins.of(items)::contains);
+      if (frontier != null) {
+        headers = new JobHeaders(job.spec().request(), frontier::inScope, frontier::takesCredentials);
+      } else {
+        JobOrigins origins = JobOrigins.of(items);
+        headers = new JobHeaders(job.spec().request(), origins::contains, origins::contains);
+      }
     }
     for (Item item : items) {
       if (item.state() == ItemState.QUEUED) {

@@ -14,24 +14,30 @@ import java.util.Locale;
  * The cookies of one running job (RFC 6265, minimally): the job's own cookies, then what its responses set with
  * Set-Cookie. Domain (host-only without it; a Domain must cover the responding host and not be a public suffix),
  * Path (default: the directory of the request path), Secure (https only) and Max-Age/Expires (netty turns Expires
- * into a Max-Age) are honoured; SameSite and HttpOnly do not apply to a crawler. Bounded: the oldest go first.
- * One jar per job and run, never shared: a job never sees another's cookies. Confined to the engine's event loop.
+ * into a Max-Age) are honoured; SameSite and HttpOnly do not apply to a crawler. A cookie set over https is sent
+ * over https only, Secure or not: a session a site opened over TLS is not downgraded to plain http (as with the
+ * job's credentials). The job's own cookies are credentials: sent only when the caller says credentials may go.
+ * Bounded: the oldest go first. One jar per job and run, never shared: a job never sees another's cookies.
+ * Confined to the engine's event loop.
  */
 public final class CookieJar {
   static final int MAX_COOKIES = 256;
   static final int MAX_COOKIE_BYTES = 4096;
 
-  /** {@code domain} null: a cookie of the job sent wherever its headers go (no domain given with it). */
-  private record Entry(String name, String value, String domain, boolean hostOnly, String path, boolean secure,
-                       long expiresAtMs, long seq) {
+  /**
+   * {@code domain} null: a cookie of the job sent wherever its credentials go (no domain given with it).
+   * {@code httpsOnly}: Secure, or set over https. {@code fromJob}: given with the job, not set by a response.
+   */
+  private record Entry(String name, String value, String domain, boolean hostOnly, String path, boolean httpsOnly,
+                       boolean fromJob, long expiresAtMs, long seq) {
   }
 
   private final List<Entry> entries = new ArrayList<>();
   private long seq;
 
-  /** A cookie given with the job: no expiry; without a domain it goes to every origin the job's headers go to. */
+  /** A cookie given with the job: no expiry; without a domain it goes to every origin its credentials go to. */
   public void add(String name, String value, String domain, String path) {
-    put(new Entry(name, value, domain, false, path == null ? "/" : path, false, Long.MAX_VALUE, seq++));
+    put(new Entry(name, value, domain, false, path == null ? "/" : path, false, true, Long.MAX_VALUE, seq++));
   }
 
   /** Stores what a response from {@code from} set; malformed or foreign-domain cookies are ignored. */
@@ -61,7 +67,8 @@ public final class CookieJar {
       }
       long expires = c.maxAge() == Cookie.UNDEFINED_MAX_AGE ? Long.MAX_VALUE
           : c.maxAge() <= 0 ? Long.MIN_VALUE : nowMs + Math.min(c.maxAge(), Long.MAX_VALUE / 2000) * 1000;
-      Entry e = new Entry(c.name(), c.value(), domain, hostOnly, path, c.isSecure(), expires, seq++);
+      boolean httpsOnly = c.isSecure() || from.scheme().equals("https");
+      Entry e = new Entry(c.name(), c.value(), domain, hostOnly, path, httpsOnly, false, expires, seq++);
       if (expires <= nowMs) {
         remove(e); // Max-Age=0 or an Expires in the past deletes it
       } else {
@@ -70,8 +77,12 @@ public final class CookieJar {
     }
   }
 
-  /** The Cookie header value for a request to {@code to} ("a=1; b=2", longer paths first), or null for none. */
-  public String header(NormalizedUrl to, long nowMs) {
+  /**
+   * The Cookie header value for a request to {@code to} ("a=1; b=2", longer paths first), or null for none.
+   *
+   * @param jobCookies whether the job's own cookies may go there (where its credentials may go)
+   */
+  public String header(NormalizedUrl to, long nowMs, boolean jobCookies) {
     String host = to.bareHost().toLowerCase(Locale.ROOT);
     boolean https = to.scheme().equals("https");
     List<Entry> out = new ArrayList<>();
@@ -82,7 +93,7 @@ public final class CookieJar {
         continue;
       }
       boolean hostOk = e.domain() == null || (e.hostOnly() ? host.equals(e.domain()) : domainMatch(host, e.domain()));
-      if (hostOk && pathMatch(to.path(), e.path()) && (!e.secure() || https)) {
+      if ((jobCookies || !e.fromJob()) && hostOk && pathMatch(to.path(), e.path()) && (!e.httpsOnly() || https)) {
         out.add(e);
       }
     }

@@ -4,13 +4,15 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpVersion;
 import java.util.Map;
+import java.util.function.BinaryOperator;
 import java.util.function.Predicate;
 
 /**
  * The heads of one exchange in HTTP/1.1 wire form (each line ends in CRLF, no blank line at the end), kept with
  * the item for the WARC export. Bounded: a hostile target can send thousands of headers, and every head is stored
  * with its item, so at most {@link #MAX_HEADERS} headers and {@link #MAX_CHARS} characters are kept; what is left
- * out is named by a last {@code X-Fetchd-Truncated} line.
+ * out is named by a last {@code X-Fetchd-Truncated} line. Secrets are never kept: a request's secret header values
+ * and a response's Set-Cookie values read "***".
  */
 public final class HttpHeads {
   static final int MAX_HEADERS = 64;
@@ -20,16 +22,44 @@ public final class HttpHeads {
   private HttpHeads() {
   }
 
-  /** The status line and headers as received (HTTP/2 answers written as HTTP/1.1, as WARC readers expect). */
+  /**
+   * The status line and headers as received (HTTP/2 answers written as HTTP/1.1, as WARC readers expect), each
+   * Set-Cookie value as "***": a session a site hands out is a credential, as the Cookie that carries it back is.
+   */
   static String response(HttpClientResponse r) {
     String version = r.version() == HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1";
     String reason = r.statusMessage() == null ? "" : r.statusMessage();
-    return build(version + " " + r.statusCode() + " " + reason, r.headers(), name -> false);
+    return build(version + " " + r.statusCode() + " " + reason, r.headers(),
+        (name, value) -> isSetCookie(name) ? redactSetCookie(value) : value);
   }
 
   /** The request line and headers as sent, the values of {@code secret} headers replaced by "***". */
   static String request(String method, String pathAndQuery, MultiMap headers, Predicate<String> secret) {
-    return build(method + " " + pathAndQuery + " HTTP/1.1", headers, secret);
+    return build(method + " " + pathAndQuery + " HTTP/1.1", headers,
+        (name, value) -> secret.test(name) ? dev.fetchd.job.RequestOptions.REDACTED : value);
+  }
+
+  private static boolean isSetCookie(String name) {
+    return name.equalsIgnoreCase("Set-Cookie") || name.equalsIgnoreCase("Set-Cookie2");
+  }
+
+  /**
+   * A Set-Cookie value with its cookie value as "***", its name and attributes kept ({@code session=***; Path=/;
+   * HttpOnly}): what a reader of the archive needs, without the session. An empty value (a deletion) stays empty;
+   * a pair without '=' is all value (RFC 6265bis) and is hidden whole.
+   */
+  static String redactSetCookie(String value) {
+    int semi = value.indexOf(';');
+    String pair = semi < 0 ? value : value.substring(0, semi);
+    String attributes = semi < 0 ? "" : value.substring(semi);
+    int eq = pair.indexOf('=');
+    if (eq < 0) {
+      return pair.isBlank() ? value : dev.fetchd.job.RequestOptions.REDACTED + attributes;
+    }
+    if (pair.substring(eq + 1).isBlank()) {
+      return value;
+    }
+    return pair.substring(0, eq + 1) + dev.fetchd.job.RequestOptions.REDACTED + attributes;
   }
 
   /** Fields a 304 never updates in a stored head: they describe the 304's own framing, not the body kept. */
@@ -83,12 +113,13 @@ public final class HttpHeads {
     return dev.fetchd.job.RequestOptions.ALWAYS_SECRET.contains(headerName.toLowerCase(java.util.Locale.ROOT));
   }
 
-  private static String build(String firstLine, MultiMap headers, Predicate<String> secret) {
+  /** {@code shown}: the value kept for a header (name, value as received or sent). */
+  private static String build(String firstLine, MultiMap headers, BinaryOperator<String> shown) {
     StringBuilder sb = new StringBuilder(256).append(oneLine(firstLine, MAX_CHARS / 2)).append("\r\n");
     int kept = 0;
     int left = 0;
     for (Map.Entry<String, String> h : headers) {
-      String value = secret.test(h.getKey()) ? dev.fetchd.job.RequestOptions.REDACTED : h.getValue();
+      String value = shown.apply(h.getKey(), h.getValue());
       String line = oneLine(h.getKey(), 256) + ": " + oneLine(value, MAX_CHARS) + "\r\n";
       if (kept < MAX_HEADERS && sb.length() + line.length() <= MAX_CHARS) {
         sb.append(line);

@@ -8,20 +8,25 @@ import java.util.function.Predicate;
 
 /**
  * The request options of one running job, applied hop by hop, scoped like a browser: its User-Agent on every
- * request; its headers and cookies only to the origins it may use ({@code inScope}: the seeds' origins, or a
- * crawl's scope); credentials (Authorization, Proxy-Authorization, Cookie, secret headers, the jar's cookies) never
- * after a redirect has left the first origin, as curl and browsers do. Owns the job's {@link CookieJar}.
+ * request; its other headers only to the origins it may use ({@code inScope}: the seeds' origins, or a crawl's
+ * scope); its credentials (Authorization, Proxy-Authorization, secret headers, its own cookies) only where
+ * {@code takesCredentials} says (the seeds' origins, and for a crawl of scope host or domain the in-scope origins
+ * of the same scheme or an upgrade), and never after a redirect has left the first origin, as curl and browsers
+ * do. Cookies its responses set follow cookie rules (see {@link CookieJar}). Owns the job's {@link CookieJar}.
  * Confined to the engine's event loop.
  */
 public final class JobHeaders implements HopHeaders {
   private final RequestOptions options;
   private final Predicate<NormalizedUrl> inScope;
+  private final Predicate<NormalizedUrl> takesCredentials;
   private final CookieJar jar = new CookieJar();
   private final String cookieHeader;
 
-  public JobHeaders(RequestOptions options, Predicate<NormalizedUrl> inScope) {
+  public JobHeaders(RequestOptions options, Predicate<NormalizedUrl> inScope,
+                    Predicate<NormalizedUrl> takesCredentials) {
     this.options = options;
     this.inScope = inScope;
+    this.takesCredentials = takesCredentials;
     String given = null;
     for (var e : options.headers().entrySet()) {
       if (e.getKey().equalsIgnoreCase("Cookie")) {
@@ -40,16 +45,18 @@ public final class JobHeaders implements HopHeaders {
     if (!inScope.test(target)) {
       return;
     }
+    boolean credentials = !crossedOrigin && takesCredentials.test(target);
     options.headers().forEach((name, value) -> {
-      if (!(crossedOrigin && options.isSecret(name)) && !name.equalsIgnoreCase("Cookie")) {
+      if ((credentials || !options.isSecret(name)) && !name.equalsIgnoreCase("Cookie")) {
         headers.set(name, value);
       }
     });
     if (crossedOrigin) {
-      return;
+      return; // cookies stay behind too, the ones responses set included
     }
-    String fromJar = jar.header(target, System.currentTimeMillis());
-    String cookie = cookieHeader == null ? fromJar : fromJar == null ? cookieHeader : cookieHeader + "; " + fromJar;
+    String fromJar = jar.header(target, System.currentTimeMillis(), credentials);
+    String given = credentials ? cookieHeader : null;
+    String cookie = given == null ? fromJar : fromJar == null ? given : given + "; " + fromJar;
     if (cookie != null) {
       headers.set("Cookie", cookie);
     }

@@ -31,7 +31,7 @@ public record RequestOptions(Map<String, String> headers, String userAgent, List
 
   public static final RequestOptions NONE = new RequestOptions(Map.of(), null, List.of(), Set.of(), false);
 
-  /** A cookie given with the job. {@code domain} null: sent wherever the job's headers go; {@code path} "/" default. */
+  /** A cookie given with the job. {@code domain} null: sent wherever the job's credentials go; {@code path} "/" default. */
   public record Cookie(String name, String value, String domain, String path) {
     @Override
     public String toString() {

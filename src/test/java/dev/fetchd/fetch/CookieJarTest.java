@@ -17,9 +17,9 @@ class CookieJarTest {
   void hostOnlyCookiesStayOnTheirHostAndDomainCookiesReachSubdomains() {
     CookieJar jar = new CookieJar();
     jar.store(u("https://www.example.com/login"), List.of("a=1; Path=/", "b=2; Domain=.example.com; Path=/"), NOW);
-    assertThat(jar.header(u("https://www.example.com/x"), NOW)).isEqualTo("a=1; b=2");
-    assertThat(jar.header(u("https://img.example.com/x"), NOW)).isEqualTo("b=2");
-    assertThat(jar.header(u("https://example.org/x"), NOW)).isNull();
+    assertThat(jar.header(u("https://www.example.com/x"), NOW, true)).isEqualTo("a=1; b=2");
+    assertThat(jar.header(u("https://img.example.com/x"), NOW, true)).isEqualTo("b=2");
+    assertThat(jar.header(u("https://example.org/x"), NOW, true)).isNull();
   }
 
   @Test
@@ -36,21 +36,25 @@ class CookieJarTest {
   void pathsMatchPerRfc6265AndTheDefaultPathIsTheDirectory() {
     CookieJar jar = new CookieJar();
     jar.store(u("https://h.test/app/login"), List.of("d=1", "p=2; Path=/app/admin"), NOW);
-    assertThat(jar.header(u("https://h.test/app/page"), NOW)).isEqualTo("d=1");
-    assertThat(jar.header(u("https://h.test/app/admin/x"), NOW)).isEqualTo("p=2; d=1");
-    assertThat(jar.header(u("https://h.test/app/administrator"), NOW)).isEqualTo("d=1");
-    assertThat(jar.header(u("https://h.test/other"), NOW)).isNull();
+    assertThat(jar.header(u("https://h.test/app/page"), NOW, true)).isEqualTo("d=1");
+    assertThat(jar.header(u("https://h.test/app/admin/x"), NOW, true)).isEqualTo("p=2; d=1");
+    assertThat(jar.header(u("https://h.test/app/administrator"), NOW, true)).isEqualTo("d=1");
+    assertThat(jar.header(u("https://h.test/other"), NOW, true)).isNull();
   }
 
   @Test
   void secureCookiesGoOverHttpsOnlyAndMaxAgeExpiresThem() {
     CookieJar jar = new CookieJar();
     jar.store(u("https://h.test/"), List.of("s=1; Secure; Path=/", "t=2; Max-Age=10; Path=/"), NOW);
-    assertThat(jar.header(u("http://h.test/"), NOW)).isEqualTo("t=2");
-    assertThat(jar.header(u("https://h.test/"), NOW)).isEqualTo("s=1; t=2");
-    assertThat(jar.header(u("https://h.test/"), NOW + 11_000)).isEqualTo("s=1");
+    jar.store(u("http://h.test/"), List.of("plain=3; Path=/"), NOW);
+    // set over https, Secure or not: never sent over http; one set over http goes to both
+    assertThat(jar.header(u("http://h.test/"), NOW, true)).isEqualTo("plain=3");
+    assertThat(jar.header(u("https://h.test/"), NOW, true)).isEqualTo("s=1; t=2; plain=3");
+    jar.store(u("http://h.test/"), List.of("plain=; Max-Age=0; Path=/"), NOW);
+    assertThat(jar.header(u("https://h.test/"), NOW, true)).isEqualTo("s=1; t=2");
+    assertThat(jar.header(u("https://h.test/"), NOW + 11_000, true)).isEqualTo("s=1");
     jar.store(u("https://h.test/"), List.of("s=; Max-Age=0; Path=/"), NOW);
-    assertThat(jar.header(u("https://h.test/"), NOW)).isNull();
+    assertThat(jar.header(u("https://h.test/"), NOW, true)).isNull();
     jar.store(u("http://h.test/"), List.of("insecure=1; Secure"), NOW);
     assertThat(jar.size()).isZero();
   }
@@ -60,7 +64,7 @@ class CookieJarTest {
     CookieJar jar = new CookieJar();
     jar.store(u("https://h.test/"), List.of("a=1; Path=/"), NOW);
     jar.store(u("https://h.test/"), List.of("a=2; Path=/"), NOW);
-    assertThat(jar.header(u("https://h.test/"), NOW)).isEqualTo("a=2");
+    assertThat(jar.header(u("https://h.test/"), NOW, true)).isEqualTo("a=2");
     for (int i = 0; i < CookieJar.MAX_COOKIES + 10; i++) {
       jar.store(u("https://h.test/"), List.of("c" + i + "=v; Path=/"), NOW);
     }
@@ -68,11 +72,15 @@ class CookieJarTest {
   }
 
   @Test
-  void theJobsOwnCookiesWithoutDomainGoWhereverItsHeadersGo() {
+  void theJobsOwnCookiesWithoutDomainGoWhereverItsCredentialsGoAndNowhereElse() {
     CookieJar jar = new CookieJar();
     jar.add("sid", "s3", null, "/");
     jar.add("scoped", "v", "example.com", "/api");
-    assertThat(jar.header(u("https://any.test/"), NOW)).isEqualTo("sid=s3");
-    assertThat(jar.header(u("https://www.example.com/api/x"), NOW)).isEqualTo("scoped=v; sid=s3");
+    jar.store(u("https://www.example.com/"), List.of("site=1; Path=/"), NOW);
+    assertThat(jar.header(u("https://any.test/"), NOW, true)).isEqualTo("sid=s3");
+    assertThat(jar.header(u("https://www.example.com/api/x"), NOW, true)).isEqualTo("scoped=v; sid=s3; site=1");
+    // where credentials may not go, only what the site itself set goes back to it
+    assertThat(jar.header(u("https://any.test/"), NOW, false)).isNull();
+    assertThat(jar.header(u("https://www.example.com/api/x"), NOW, false)).isEqualTo("site=1");
   }
 }
