@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
   private static final Pattern ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   private static final Pattern PLAIN_LINE = Pattern.compile(
-      "\\d\\d:\\d\\d:\\d\\d (queued|running|completed|cancelled) +\\d+/\\d+ done \\(\\d+ succeeded, \\d+ failed, \\d+ skipped\\)  .*B  .*/s  ETA .*");
+      "\\d\\d:\\d\\d:\\d\\d (queued|running|completed|cancelled) +\\d+/\\d+ done \\(\\d+ succeeded, \\d+ failed, \\d+ skipped(, \\d+ cancelled)?(, \\d+ unchanged)?\\)  .*B  .*/s  ETA .*");
 
   static TargetServer target;
   static RunningService fetchd;
@@ -101,6 +101,11 @@ class CliTest {
     Cli.Run r = watching.get(30, TimeUnit.SECONDS);
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
     assertThat(r.out()).contains("job " + id + " cancelled");
+    // the stalled item was cancelled: the last line counts it, so its numbers add up to the done count
+    List<String> progress = r.lines().stream().filter(l -> PLAIN_LINE.matcher(l).matches()).toList();
+    assertThat(progress).as(r.toString()).isNotEmpty();
+    assertThat(progress.get(progress.size() - 1)).as(r.toString())
+        .containsPattern("cancelled +2/2 done \\(1 succeeded, 0 failed, 0 skipped, 1 cancelled\\)");
   }
 
   @Test
