@@ -154,15 +154,20 @@ class CliTest {
   }
 
   @Test
-  void urlsComeFromFilesAndStdin(@TempDir Path dir) throws IOException {
+  void urlsComeFromFilesAndStdinInTheOrderGiven(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("urls.txt");
     Files.writeString(file, "# a list\n" + target.url("/bytes/f1?size=5") + "\n\n  " + target.url("/bytes/f2?size=5") + "  \n");
+    Path other = dir.resolve("more.txt");
+    Files.writeString(other, target.url("/bytes/g1?size=5") + "\n");
     String id = new Cli(fetchd.baseUrl()).stdin(target.url("/bytes/s1?size=5") + "\n")
-        .run("submit", "-f", file.toString(), "-", target.url("/bytes/a1?size=5")).lines().get(0);
-    assertThat(fetchd.awaitTerminal(id, Duration.ofSeconds(20)).getJsonObject("spec").getInteger("urlCount")).isEqualTo(4);
+        .run("submit", target.url("/bytes/a0?size=5"), "-f", file.toString(), "-", target.url("/bytes/a1?size=5"),
+            "--file=" + other, target.url("/bytes/a2?size=5")).lines().get(0);
+    assertThat(fetchd.awaitTerminal(id, Duration.ofSeconds(20)).getJsonObject("spec").getInteger("urlCount")).isEqualTo(7);
+    // items are created in the order of the submitted list: arguments, files and stdin as typed
     assertThat(fetchd.items(id)).extracting(i -> i.getString("url")).containsExactly(
-        target.url("/bytes/a1?size=5"), target.url("/bytes/f1?size=5"), target.url("/bytes/f2?size=5"),
-        target.url("/bytes/s1?size=5"));
+        target.url("/bytes/a0?size=5"), target.url("/bytes/f1?size=5"), target.url("/bytes/f2?size=5"),
+        target.url("/bytes/s1?size=5"), target.url("/bytes/a1?size=5"), target.url("/bytes/g1?size=5"),
+        target.url("/bytes/a2?size=5"));
   }
 
   @Test
