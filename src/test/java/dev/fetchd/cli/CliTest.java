@@ -322,6 +322,65 @@ class CliTest {
     assertThat(err.get()).isEmpty();
   }
 
+  /**
+   * JDK 22+ may hand out a Console even when output is redirected, so the CLI asks Console.isTerminal() there.
+   * Under the newest JDK installed beside this one: a pseudo-terminal (script(1)) gets the redrawn bar, a pipe
+   * gets plain lines. (JDK 25 returns no Console for a pipe again; 22 to 24 did.)
+   */
+  @Test
+  void aNewerJdkDrawsTheBarOnlyOnATerminal() throws Exception {
+    Path java = newerJdk();
+    org.junit.jupiter.api.Assumptions.assumeTrue(java != null, "no JDK 22+ beside " + System.getProperty("java.home"));
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1)");
+    String submit = "'" + java + "' dev.fetchd.Main submit --watch '" + target.url("/bytes/tty?size=100") + "'";
+
+    // niced, as DashboardTest's browser: a starting JVM beside this one's fetchd would starve its event loop
+    ProcessBuilder tty = new ProcessBuilder("nice", "-n", "15", "/usr/bin/script", "-qec", submit, "/dev/null");
+    String onTerminal = runProcess(tty);
+    assertThat(onTerminal).as(onTerminal).contains("[########################] 1/1").doesNotContainPattern(PLAIN_LINE.pattern());
+
+    ProcessBuilder piped = new ProcessBuilder("nice", "-n", "15", java.toString(), "dev.fetchd.Main", "submit", "--watch", target.url("/bytes/pipe?size=100"));
+    String onPipe = runProcess(piped);
+    assertThat(onPipe.lines().filter(l -> PLAIN_LINE.matcher(l).matches())).as(onPipe).isNotEmpty();
+    assertThat(onPipe).doesNotContain("\r", "[#");
+  }
+
+  /** Runs a CLI process against this fetchd with stdin from /dev/null; returns its stdout after it exits 0. */
+  private static String runProcess(ProcessBuilder pb) throws Exception {
+    pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+    pb.environment().put("FETCHD_URL", fetchd.baseUrl());
+    pb.environment().remove("FETCHD_TOKEN");
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Process p = pb.start();
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+    String out = read(p.getInputStream());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out + err.get()).isZero();
+    return out;
+  }
+
+  /** bin/java of the newest JDK 22+ installed beside the running one (as in /usr/lib/jvm), or null. */
+  private static Path newerJdk() throws IOException {
+    Path home = Path.of(System.getProperty("java.home"));
+    Pattern version = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)");
+    Path best = null;
+    int bestVersion = 21;
+    try (Stream<Path> jdks = Files.list(home.getParent())) {
+      for (Path jdk : jdks.toList()) {
+        Path release = jdk.resolve("release");
+        Path java = jdk.resolve("bin/java");
+        if (Files.isRegularFile(release) && Files.isExecutable(java)) {
+          java.util.regex.Matcher m = version.matcher(Files.readString(release));
+          if (m.find() && Integer.parseInt(m.group(1)) > bestVersion) {
+            bestVersion = Integer.parseInt(m.group(1));
+            best = java;
+          }
+        }
+      }
+    }
+    return best;
+  }
+
   private static String read(java.io.InputStream in) {
     try (in) {
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
