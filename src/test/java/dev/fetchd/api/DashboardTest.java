@@ -394,4 +394,139 @@ class DashboardTest {
       held.clear();
     }
   }
+
+  @Test
+  void theStateFilterShowsOnlyJobsInThatState() {
+    String done = quickJob("filter-done");
+    fetchd.awaitTerminal(done, WAIT);
+    String cancelled = heldJob("filter-cancel");
+    fetchd.delete("/jobs/" + cancelled);
+    held.clear();
+    open(fetchd, "#/jobs");
+    waiting().until(ExpectedConditions.presenceOfElementLocated(jobRow(done)));
+
+    new Select(browser.findElement(By.id("state-filter"))).selectByValue("cancelled");
+    waiting().until(ExpectedConditions.urlContains("#/jobs?state=cancelled"));
+    waiting().until(d -> listedJobs().contains(cancelled) && !listedJobs().contains(done));
+    assertThat(browser.findElements(By.cssSelector("table.jobs tbody .badge"))).allSatisfy(b -> assertThat(b.getText()).isEqualTo("cancelled"));
+    assertThat(listedJobs()).isEqualTo(apiJobIds("state=cancelled&limit=50"));
+
+    new Select(browser.findElement(By.id("state-filter"))).selectByValue("completed");
+    waiting().until(d -> listedJobs().contains(done) && !listedJobs().contains(cancelled));
+    assertThat(browser.findElements(By.cssSelector("table.jobs tbody .badge"))).allSatisfy(b -> assertThat(b.getText()).isEqualTo("completed"));
+
+    new Select(browser.findElement(By.id("state-filter"))).selectByValue("");
+    waiting().until(d -> listedJobs().containsAll(List.of(done, cancelled)));
+  }
+
+  @Test
+  void olderAndNewerPageThroughMoreJobsThanAPage() {
+    int have = fetchd.get("/jobs?limit=1000").json().getJsonArray("jobs").size();
+    List<String> added = new java.util.ArrayList<>();
+    for (int i = have; i < 30; i++) {
+      added.add(quickJob("page" + i));
+    }
+    added.forEach(id -> fetchd.awaitTerminal(id, WAIT));
+    List<String> first = apiJobIds("limit=25");
+    String next = fetchd.get("/jobs?limit=25").json().getString("next");
+    List<String> second = apiJobIds("limit=25&cursor=" + next);
+    assertThat(second).isNotEmpty().doesNotContainAnyElementsOf(first);
+
+    open(fetchd, "#/jobs?limit=25");
+    WebElement newer = browser.findElement(By.cssSelector("nav.pager button:first-of-type"));
+    WebElement older = browser.findElement(By.cssSelector("nav.pager button:last-of-type"));
+    waiting().until(d -> listedJobs().equals(first));
+    assertThat(browser.findElement(By.cssSelector("nav.pager .page-label")).getText()).isEqualTo("Page 1");
+    assertThat(newer.isEnabled()).isFalse();
+    waiting().until(ExpectedConditions.elementToBeClickable(older)).click();
+    waiting().until(d -> listedJobs().equals(second));
+    assertThat(browser.findElement(By.cssSelector("nav.pager .page-label")).getText()).isEqualTo("Page 2");
+    waiting().until(ExpectedConditions.elementToBeClickable(newer)).click();
+    waiting().until(d -> listedJobs().equals(first));
+    assertThat(newer.isEnabled()).isFalse();
+  }
+
+  @Test
+  void aJobOfMoreThan100ItemsShowsThemAPageAtATime() {
+    List<String> urls = new java.util.ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      urls.add(target.url("/bytes/it" + i + "?size=10"));
+    }
+    String id = fetchd.submitDownload(urls, null).getString("id");
+    fetchd.awaitTerminal(id, WAIT);
+    open(fetchd, "#/jobs/" + id);
+    By rows = By.cssSelector("table.items tbody tr");
+    waiting().until(d -> d.findElements(rows).size() == 100);
+    WebElement previous = browser.findElement(By.cssSelector("nav.pager[aria-label='Pages of items'] button:first-of-type"));
+    WebElement next = browser.findElement(By.cssSelector("nav.pager[aria-label='Pages of items'] button:last-of-type"));
+    assertThat(browser.findElements(rows).get(0).getAttribute("data-index")).isEqualTo("0");
+    assertThat(previous.isEnabled()).isFalse();
+    waiting().until(ExpectedConditions.elementToBeClickable(next)).click();
+    waiting().until(d -> d.findElements(rows).size() == 20);
+    assertThat(browser.findElements(rows).get(0).getAttribute("data-index")).isEqualTo("100");
+    assertThat(browser.findElements(rows).get(19).getAttribute("data-index")).isEqualTo("119");
+    assertThat(browser.findElement(By.cssSelector("nav.pager[aria-label='Pages of items'] .page-label")).getText()).isEqualTo("Page 2");
+    assertThat(next.isEnabled()).isFalse();
+    waiting().until(ExpectedConditions.elementToBeClickable(previous)).click();
+    waiting().until(d -> d.findElements(rows).size() == 100
+        && d.findElements(rows).get(0).getAttribute("data-index").equals("0"));
+  }
+
+  @Test
+  void aCrawlShowsItsCountsByKind() {
+    target.html("/kinds/index", "<img src='/bytes/kinds/a.png?size=300'><a href='/kinds/p0'>p0</a> <a href='/status/404'>gone</a>");
+    target.html("/kinds/p0", "<img src='/bytes/kinds/b.png?size=400'><img src='/status/404?img'>");
+    JsonObject crawl = new JsonObject().put("type", "crawl").put("urls", new JsonArray().add(target.url("/kinds/index")))
+        .put("crawl", new JsonObject().put("maxDepth", 1).put("assets", true));
+    String id = fetchd.post("/jobs", crawl.encode()).json().getString("id");
+    JsonObject progress = fetchd.awaitTerminal(id, WAIT).getJsonObject("progress");
+    assertThat(progress.getJsonObject("pages").getLong("failed")).isEqualTo(1);
+    assertThat(progress.getJsonObject("assets").getLong("total")).isEqualTo(3);
+
+    open(fetchd, "#/jobs/" + id);
+    WebElement table = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("table.kinds-table")));
+    List<String> cols = table.findElements(By.cssSelector("thead th")).stream().map(WebElement::getText).skip(1).toList();
+    assertThat(cols).containsExactly("total", "queued", "running", "succeeded", "failed", "skipped", "cancelled");
+    for (String kind : List.of("pages", "assets")) {
+      WebElement row = table.findElement(By.xpath(".//tbody/tr[th='" + kind + "']"));
+      List<String> shown = row.findElements(By.tagName("td")).stream().map(WebElement::getText).toList();
+      List<String> expected = cols.stream().map(c -> String.valueOf(progress.getJsonObject(kind).getLong(c, 0L))).toList();
+      assertThat(shown).as(kind).isEqualTo(expected);
+    }
+  }
+
+  /** Keyboard only: Tab to Cancel, Enter; Escape keeps the job; Enter again, Tab to the confirm button, Enter. */
+  @Test
+  void aJobIsCancelledWithTheKeyboardAlone() {
+    String id = heldJob("keys");
+    try {
+      open(fetchd, "#/jobs/" + id);
+      WebElement cancel = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("cancel-job")));
+      waiting().until(d -> badge().equals("running"));
+      for (int i = 0; i < 20 && !cancel.equals(browser.switchTo().activeElement()); i++) {
+        new Actions(browser).sendKeys(Keys.TAB).perform();
+      }
+      assertThat(browser.switchTo().activeElement()).as("Tab reaches the Cancel button").isEqualTo(cancel);
+      new Actions(browser).sendKeys(Keys.ENTER).perform();
+      WebElement dialog = browser.findElement(By.id("confirm-dialog"));
+      waiting().until(ExpectedConditions.visibilityOf(dialog));
+      assertThat(browser.switchTo().activeElement().getAttribute("id")).as("the safe choice has the focus").isEqualTo("confirm-no");
+      new Actions(browser).sendKeys(Keys.ESCAPE).perform();
+      waiting().until(ExpectedConditions.invisibilityOf(dialog));
+      assertThat(badge()).isEqualTo("running");
+      assertThat(fetchd.get("/jobs/" + id).json().getString("state")).isEqualTo("running");
+      assertThat(browser.switchTo().activeElement()).as("focus returns to the button").isEqualTo(cancel);
+
+      new Actions(browser).sendKeys(Keys.ENTER).perform();
+      waiting().until(ExpectedConditions.visibilityOf(dialog));
+      new Actions(browser).sendKeys(Keys.TAB).perform();
+      assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("confirm-yes");
+      new Actions(browser).sendKeys(Keys.ENTER).perform();
+      waiting().until(d -> badge().equals("cancelled"));
+      assertThat(fetchd.get("/jobs/" + id).json().getString("state")).isEqualTo("cancelled");
+    } finally {
+      fetchd.delete("/jobs/" + id);
+      held.clear();
+    }
+  }
 }
