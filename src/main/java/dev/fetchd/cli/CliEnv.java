@@ -2,12 +2,13 @@ package dev.fetchd.cli;
 
 import java.io.Console;
 import java.io.InputStream;
+import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
- * What the CLI takes from its process: environment variables, standard input, and the console (null when
- * stdin or stdout is not a terminal). Tests pass their own.
+ * What the CLI takes from its process: environment variables, standard input, and whether a person is at a
+ * terminal. Tests pass their own.
  *
  * @param vars environment variables
  * @param stdin read by {@code submit -}
@@ -16,10 +17,40 @@ import java.util.function.Function;
  */
 public record CliEnv(Map<String, String> vars, InputStream stdin, boolean terminal, Function<String, String> prompt) {
 
+  /** Console.isTerminal() of JDK 22+; null before it (we compile for 17, so it is looked up). */
+  private static final Method IS_TERMINAL = isTerminalMethod();
+
   public static CliEnv system() {
     Console console = System.console();
-    return new CliEnv(System.getenv(), System.in, console != null,
-        console == null ? null : question -> console.readLine("%s", question));
+    boolean terminal = isTerminal(console);
+    return new CliEnv(System.getenv(), System.in, terminal,
+        terminal ? question -> console.readLine("%s", question) : null);
+  }
+
+  private static Method isTerminalMethod() {
+    try {
+      return Console.class.getMethod("isTerminal");
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Up to JDK 21 System.console() is null unless stdin and stdout are both a terminal; from JDK 22 it may be
+   * a console even when they are redirected, and only isTerminal() tells.
+   */
+  static boolean isTerminal(Console console) {
+    if (console == null) {
+      return false;
+    }
+    if (IS_TERMINAL == null) {
+      return true;
+    }
+    try {
+      return (Boolean) IS_TERMINAL.invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return false; // cannot tell: plain lines are safe anywhere, a redrawn bar is not
+    }
   }
 
   /** A non-interactive environment: no terminal, nobody to ask. */

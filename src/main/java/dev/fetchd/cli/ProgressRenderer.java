@@ -2,9 +2,10 @@ package dev.fetchd.cli;
 
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalTime;
-import java.time.temporal.ChronoUnit;
+import java.time.format.DateTimeFormatter;
 import java.util.function.LongSupplier;
 
 /**
@@ -16,10 +17,13 @@ final class ProgressRenderer implements ProgressView {
   static final long LINE_EVERY_NANOS = Duration.ofSeconds(1).toNanos();
   static final long QUIET_LINE_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
   private static final int BAR = 24;
+  /** Always six digits: LocalTime.toString() leaves out seconds that are 00 ("07:51"). */
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
 
   private final PrintWriter out;
   private final boolean terminal;
   private final LongSupplier nanos;
+  private final Clock clock;
 
   private JsonObject latest = new JsonObject();
   private String state; // null until the stream's first state event, which follows its first progress
@@ -32,9 +36,15 @@ final class ProgressRenderer implements ProgressView {
   private boolean silenced;
 
   ProgressRenderer(PrintWriter out, boolean terminal, LongSupplier nanos) {
+    this(out, terminal, nanos, Clock.systemDefaultZone());
+  }
+
+  /** clock: the wall-clock time at the start of each plain line (nanos measures rates and intervals). */
+  ProgressRenderer(PrintWriter out, boolean terminal, LongSupplier nanos, Clock clock) {
     this.out = out;
     this.terminal = terminal;
     this.nanos = nanos;
+    this.clock = clock;
   }
 
   @Override
@@ -97,7 +107,7 @@ final class ProgressRenderer implements ProgressView {
     }
     lastLine = line;
     lastLineNanos = now;
-    out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + " " + line);
+    out.println(TIME.format(LocalTime.now(clock)) + " " + line);
     out.flush();
   }
 
@@ -114,6 +124,10 @@ final class ProgressRenderer implements ProgressView {
     if (failed > 0) {
       b.append("  ").append(failed).append(" failed");
     }
+    long cancelled = latest.getLong("cancelled", 0L);
+    if (cancelled > 0) {
+      b.append("  ").append(cancelled).append(" cancelled");
+    }
     long unchanged = latest.getLong("unchanged", 0L);
     if (unchanged > 0) {
       b.append("  ").append(unchanged).append(" unchanged");
@@ -124,13 +138,18 @@ final class ProgressRenderer implements ProgressView {
     return b.toString();
   }
 
-  /** {@code running  45/100 done (40 succeeded, 5 failed, 0 skipped)  1.2 MiB  340 KiB/s  ETA 12.0 s} */
+  /**
+   * {@code running  45/100 done (40 succeeded, 5 failed, 0 skipped)  1.2 MiB  340 KiB/s  ETA 12.0 s}; when there
+   * are any, cancelled items (part of the done count, which would not add up without them) and unchanged ones
+   * (a recrawl's 304s, among the succeeded) are added in the brackets.
+   */
   String plain(long now) {
+    long cancelled = latest.getLong("cancelled", 0L);
     long unchanged = latest.getLong("unchanged", 0L);
-    return String.format(java.util.Locale.ROOT, "%-9s %d/%d done (%d succeeded, %d failed, %d skipped%s)  %s  %s  %s",
+    return String.format(java.util.Locale.ROOT, "%-9s %d/%d done (%d succeeded, %d failed, %d skipped%s%s)  %s  %s  %s",
         state, JobStates.done(latest), latest.getLong("total", 0L), latest.getLong("succeeded", 0L),
-        latest.getLong("failed", 0L), latest.getLong("skipped", 0L), unchanged > 0 ? ", " + unchanged + " unchanged" : "",
-        Text.bytes(latest.getLong("bytes", 0L)), rate(now), eta(now));
+        latest.getLong("failed", 0L), latest.getLong("skipped", 0L), cancelled > 0 ? ", " + cancelled + " cancelled" : "",
+        unchanged > 0 ? ", " + unchanged + " unchanged" : "", Text.bytes(latest.getLong("bytes", 0L)), rate(now), eta(now));
   }
 
   private double seconds(long now) {

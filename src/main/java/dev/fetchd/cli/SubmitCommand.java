@@ -21,13 +21,47 @@ import picocli.CommandLine.Parameters;
 @Command(name = "submit", sortOptions = false,
     description = {"Submit a download job (or a crawl with --crawl) and print its id.",
         "URLs come from the arguments, from -f FILE, or from stdin with '-' (one per line; blank lines and"
-            + " lines starting with # are ignored)."})
+            + " lines starting with # are ignored), and keep the order they are given in: 'a -f list b' submits a,"
+            + " then the URLs of list, then b."})
 final class SubmitCommand extends ApiCommand {
+  /** Where URLs come from, in the order typed: a URL, a file of them, or stdin ({@code -}). */
+  private sealed interface Source {
+  }
+
+  private record Url(String url) implements Source {
+  }
+
+  private record UrlFile(Path path) implements Source {
+  }
+
+  private record Stdin() implements Source {
+  }
+
+  private final List<Source> sources = new ArrayList<>();
+  private int urlsSeen;
+  private int filesSeen;
+
+  // Setters rather than fields keep URLs and -f files interleaved as typed: picocli calls each one with the
+  // whole list so far every time it adds to it, so what is past the part already seen is what was just typed.
   @Parameters(paramLabel = "URL", arity = "0..*", description = "URLs to download, or seeds to crawl; '-' reads them from stdin.")
-  List<String> urls = new ArrayList<>();
+  void urls(List<String> given) {
+    for (String u : given.subList(urlsSeen, given.size())) {
+      if (u.equals("-")) {
+        sources.add(new Stdin());
+      } else if (!u.isBlank()) {
+        sources.add(new Url(u.strip()));
+      }
+    }
+    urlsSeen = given.size();
+  }
 
   @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Read URLs from FILE, one per line (repeatable).")
-  List<Path> files = new ArrayList<>();
+  void files(List<Path> given) {
+    for (Path f : given.subList(filesSeen, given.size())) {
+      sources.add(new UrlFile(f));
+    }
+    filesSeen = given.size();
+  }
 
   @Option(names = "--crawl", description = "A crawl: follow links from the URLs (the seeds) in scope.")
   boolean crawl;
@@ -91,26 +125,23 @@ final class SubmitCommand extends ApiCommand {
 
   private List<String> collect() {
     List<String> all = new ArrayList<>();
-    boolean stdin = false;
-    for (String u : urls) {
-      if (u.equals("-")) {
-        stdin = true;
-      } else if (!u.isBlank()) {
-        all.add(u.strip());
-      }
-    }
-    for (Path f : files) {
-      try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
-        readLines(r, all);
-      } catch (IOException e) {
-        throw new CliException("cannot read " + f + ": " + e.getMessage());
-      }
-    }
-    if (stdin) {
-      try {
-        readLines(new InputStreamReader(env().stdin(), StandardCharsets.UTF_8), all);
-      } catch (IOException e) {
-        throw new CliException("cannot read stdin: " + e.getMessage());
+    boolean stdinRead = false;
+    for (Source s : sources) {
+      if (s instanceof Url u) {
+        all.add(u.url());
+      } else if (s instanceof UrlFile f) {
+        try (Reader r = Files.newBufferedReader(f.path(), StandardCharsets.UTF_8)) {
+          readLines(r, all);
+        } catch (IOException e) {
+          throw new CliException("cannot read " + f.path() + ": " + e.getMessage());
+        }
+      } else if (!stdinRead) { // a second '-' would find stdin at its end
+        stdinRead = true;
+        try {
+          readLines(new InputStreamReader(env().stdin(), StandardCharsets.UTF_8), all);
+        } catch (IOException e) {
+          throw new CliException("cannot read stdin: " + e.getMessage());
+        }
       }
     }
     return all;

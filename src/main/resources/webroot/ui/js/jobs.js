@@ -1,6 +1,7 @@
-// The jobs view: one page of GET /jobs (newest first) with a state filter and cursor paging. Running jobs
-// of the page follow their event stream; a page of queued or running jobs is read again now and then (one
-// request for the page, never one per row) to see jobs start, end and arrive.
+// The jobs view: one page of GET /jobs (newest first) with a state filter and cursor paging. Up to three
+// running jobs of the page follow their event stream, those on screen first; the page is read again now and
+// then (one request for the page, never one per row) to see jobs start, end and arrive, and to move the bars
+// of running jobs without a stream.
 
 import { ApiError, jobsApi } from './api.js';
 import { announce, el, time, TERMINAL } from './format.js';
@@ -10,7 +11,16 @@ import { followJob } from './sse.js';
 const STATES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
 /** Browsers open at most six HTTP/1.1 connections to a host: streams leave room for the API calls. */
 const MAX_STREAMS = 3;
-const REFRESH_MS = 4000;
+const REFRESH_MS = refreshMs();
+
+/**
+ * How often the page is read again: 4 s, or the UI-only URL parameter refresh (ms, 1 s or more; e.g.
+ * /ui/?refresh=60000#/jobs), which lets a test see that bars move from their streams alone.
+ */
+function refreshMs() {
+  const ms = Number(new URLSearchParams(location.search).get('refresh'));
+  return Number.isFinite(ms) && ms >= 1000 ? Math.min(ms, 3_600_000) : 4000;
+}
 
 export function renderJobs(main, params, signal) {
   const state = STATES.includes(params.get('state')) ? params.get('state') : '';
@@ -19,6 +29,18 @@ export function renderJobs(main, params, signal) {
   let page = 0;
   const rows = new Map(); // job id -> Row
   const streams = new Map(); // job id -> stop()
+  const onScreen = new Set(); // ids of rows in the viewport
+  // Rows entering or leaving the viewport may hand a stream from one running row to another.
+  const observer = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (e.isIntersecting) {
+        onScreen.add(e.target.dataset.job);
+      } else {
+        onScreen.delete(e.target.dataset.job);
+      }
+    }
+    follow();
+  });
 
   const filter = el('select', { id: 'state-filter', name: 'state' },
     el('option', { value: '' }, 'all states'),
@@ -105,6 +127,7 @@ export function renderJobs(main, params, signal) {
       if (!row) {
         row = new Row(job);
         rows.set(job.id, row);
+        observer.observe(row.tr);
       } else if (!streams.has(job.id)) {
         row.set(job);
       }
@@ -112,46 +135,75 @@ export function renderJobs(main, params, signal) {
     });
     for (const id of [...rows.keys()]) {
       if (!seen.has(id)) {
+        observer.unobserve(rows.get(id).tr);
+        onScreen.delete(id);
         rows.delete(id);
-        streams.get(id)?.();
-        streams.delete(id);
+        unfollow(id);
       }
     }
     tbody.replaceChildren(...ordered);
     follow();
   };
 
+  /**
+   * Gives the stream budget to running rows: those on screen first, then the others in page order. A stream
+   * is kept until its job ends or leaves the page, except that a row on screen takes the stream of a row off
+   * screen when none is free (so scrolling moves streams to what is seen, without churn otherwise).
+   */
   const follow = () => {
-    for (const row of rows.values()) {
-      if (streams.size >= MAX_STREAMS) {
-        return;
-      }
+    if (signal.aborted) {
+      return;
+    }
+    const running = [...rows.values()].filter((r) => r.job.state === 'running');
+    const ordered = [...running.filter((r) => onScreen.has(r.job.id)), ...running.filter((r) => !onScreen.has(r.job.id))];
+    for (const row of ordered) {
       const id = row.job.id;
-      if (row.job.state !== 'running' || streams.has(id)) {
+      if (streams.has(id)) {
         continue;
       }
-      const stop = followJob(id, {
-        progress: (p) => row.set({ ...row.job, progress: p }),
-        state: (s) => {
-          const was = row.job.state;
-          row.set({ ...row.job, state: s.state, error: s.error ?? null });
-          if (TERMINAL.has(s.state)) {
-            if (was !== s.state) {
-              announce(`Job ${id.slice(0, 8)} ${s.state.replace('_', ' ')}`);
-            }
-            streams.get(id)?.();
-            streams.delete(id);
-            follow();
+      if (streams.size >= MAX_STREAMS) {
+        const offScreen = onScreen.has(id) ? [...streams.keys()].find((s) => !onScreen.has(s)) : undefined;
+        if (offScreen === undefined) {
+          return;
+        }
+        unfollow(offScreen);
+      }
+      stream(row);
+    }
+  };
+
+  const stream = (row) => {
+    const id = row.job.id;
+    const stop = followJob(id, {
+      progress: (p) => row.set({ ...row.job, progress: p }),
+      state: (s) => {
+        const was = row.job.state;
+        row.set({ ...row.job, state: s.state, error: s.error ?? null });
+        if (TERMINAL.has(s.state)) {
+          if (was !== s.state) {
+            announce(`Job ${id.slice(0, 8)} ${s.state.replace('_', ' ')}`);
           }
-        },
-        gone: () => { streams.delete(id); },
-      });
-      streams.set(id, stop);
+          unfollow(id);
+          follow();
+        }
+      },
+      gone: () => { unfollow(id); },
+    });
+    streams.set(id, stop);
+    row.tr.dataset.live = 'true'; // which rows have a stream (the page re-read moves the others)
+  };
+
+  const unfollow = (id) => {
+    streams.get(id)?.();
+    streams.delete(id);
+    if (rows.has(id)) {
+      delete rows.get(id).tr.dataset.live;
     }
   };
 
   signal.addEventListener('abort', () => {
     clearTimeout(timer);
+    observer.disconnect();
     streams.forEach((stop) => stop());
     streams.clear();
   });

@@ -27,6 +27,8 @@ class DashboardRoutesTest {
       assertThat(page.header("Last-Modified")).isNotNull();
       assertThat(page.header("Content-Security-Policy")).contains("default-src 'none'", "connect-src 'self'");
       assertThat(page.header("X-Content-Type-Options")).isEqualTo("nosniff");
+      // a UI-only query (the jobs list's ?refresh=MS) is the same page
+      assertThat(fetchd.get("/ui/?refresh=60000").body()).isEqualTo(page.body());
       // unchanged files are revalidated, not sent again
       assertThat(fetchd.get("/ui/", "If-Modified-Since", page.header("Last-Modified")).status()).isEqualTo(304);
 

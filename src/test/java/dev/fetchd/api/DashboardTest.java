@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fetchd.testkit.RunningService;
 import dev.fetchd.testkit.TargetServer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
@@ -12,12 +13,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
@@ -25,6 +29,7 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -47,6 +52,8 @@ class DashboardTest {
   private WebDriver browser;
   private TargetServer target;
   private RunningService fetchd;
+  /** Requests to /held wait here until the test answers them: items that end when the test says. */
+  private final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   void startBrowser() throws java.io.IOException {
@@ -61,6 +68,7 @@ class DashboardTest {
         "--force-prefers-reduced-motion");
     browser = new ChromeDriver(service, options);
     target = TargetServer.start();
+    target.route("/held", held::add);
     fetchd = RunningService.start();
   }
 
@@ -106,6 +114,43 @@ class DashboardTest {
 
   private String badge() {
     return browser.findElement(By.cssSelector("#job-state .badge")).getText();
+  }
+
+  /** A running job of two items held at the target ({@code /held?job=NAME&n=0}, then n=1), one at a time. */
+  private String heldJob(String name) {
+    String id = fetchd.submitDownload(List.of(target.url("/held?job=" + name + "&n=0"), target.url("/held?job=" + name + "&n=1")),
+        // no request timeout while the test holds them: a job ending by itself would free a stream
+        new JsonObject().put("concurrency", 1).put("retries", 0).put("requestTimeoutMs", 600_000)).getString("id");
+    RunningService.await("job " + name + " running", WAIT, () -> fetchd.get("/jobs/" + id).json().getString("state").equals("running"));
+    return id;
+  }
+
+  /** Answers the held request with this query once it has arrived: its item succeeds. */
+  private void answerHeld(String query) {
+    RunningService.await("a held request ?" + query, WAIT, () -> held.stream().anyMatch(r -> query.equals(r.query())));
+    HttpServerRequest r = held.stream().filter(q -> query.equals(q.query())).findFirst().orElseThrow();
+    held.remove(r);
+    r.response().end("held body");
+  }
+
+  private String quickJob(String name) {
+    return fetchd.submitDownload(List.of(target.url("/bytes/" + name + "?size=10")), null).getString("id");
+  }
+
+  private By jobRow(String id) {
+    return By.cssSelector("tr[data-job='" + id + "']");
+  }
+
+  private String rowPercent(String id) {
+    return browser.findElement(jobRow(id)).findElement(By.cssSelector(".bar")).getAttribute("data-percent");
+  }
+
+  private List<String> listedJobs() {
+    return browser.findElements(By.cssSelector("table.jobs tbody tr")).stream().map(tr -> tr.getAttribute("data-job")).toList();
+  }
+
+  private List<String> apiJobIds(String query) {
+    return fetchd.get("/jobs?" + query).json().getJsonArray("jobs").stream().map(j -> ((JsonObject) j).getString("id")).toList();
   }
 
   /** A small site: an index linking to slow pages and to a page that answers 404. */
@@ -298,5 +343,190 @@ class DashboardTest {
     browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
     fetchd.delete("/jobs/" + slow);
     assertThat(Files.size(SHOTS.resolve("jobs.png"))).isPositive();
+  }
+
+  /**
+   * The jobs list: running rows follow their event stream, on-screen rows first, three at most. The page
+   * re-read is set to ten minutes (a UI-only URL parameter), so every move seen here came from a stream.
+   */
+  @Test
+  void runningBarsOnTheJobsListMoveFromTheirStreamsOnScreenFirst() {
+    // page order (newest first): s4, s3, s2, the fillers, then s1 below the fold
+    String s1 = heldJob("s1");
+    List<String> fillers = new java.util.ArrayList<>();
+    for (int i = 0; i < 15; i++) {
+      fillers.add(quickJob("filler" + i));
+    }
+    fillers.forEach(id -> fetchd.awaitTerminal(id, WAIT));
+    String s2 = heldJob("s2");
+    String s3 = heldJob("s3");
+    String s4 = heldJob("s4");
+    browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 600));
+    try {
+      browser.get(fetchd.baseUrl() + "/ui/?refresh=600000#/jobs");
+      for (String id : List.of(s4, s3, s2)) {
+        waiting().until(d -> "true".equals(d.findElement(jobRow(id)).getAttribute("data-live")));
+      }
+      assertThat(browser.findElement(jobRow(s1)).getAttribute("data-live")).as("the budget is spent on rows on screen").isNull();
+      Object below = ((JavascriptExecutor) browser).executeScript(
+          "return arguments[0].getBoundingClientRect().top > window.innerHeight", browser.findElement(jobRow(s1)));
+      assertThat(below).as("s1's row starts off screen").isEqualTo(true);
+
+      // an item of s4 ends: its bar moves at once, long before the page would be read again
+      assertThat(rowPercent(s4)).isEqualTo("0");
+      answerHeld("job=s4&n=0");
+      waiting().until(d -> rowPercent(s4).equals("50"));
+
+      // scrolled to s1: it takes the stream of a row now off screen, and the budget stays three
+      ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", browser.findElement(jobRow(s1)));
+      waiting().until(d -> "true".equals(d.findElement(jobRow(s1)).getAttribute("data-live")));
+      assertThat(browser.findElements(By.cssSelector("tr[data-live]"))).hasSize(3);
+      answerHeld("job=s1&n=0");
+      waiting().until(d -> rowPercent(s1).equals("50"));
+      answerHeld("job=s1&n=1");
+      waiting().until(d -> d.findElement(jobRow(s1)).findElement(By.cssSelector(".badge")).getText().equals("completed"));
+      assertThat(rowPercent(s1)).isEqualTo("100");
+    } finally {
+      browser.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
+      for (String id : List.of(s1, s2, s3, s4)) {
+        fetchd.delete("/jobs/" + id);
+      }
+      held.clear();
+    }
+  }
+
+  @Test
+  void theStateFilterShowsOnlyJobsInThatState() {
+    String done = quickJob("filter-done");
+    fetchd.awaitTerminal(done, WAIT);
+    String cancelled = heldJob("filter-cancel");
+    fetchd.delete("/jobs/" + cancelled);
+    held.clear();
+    open(fetchd, "#/jobs");
+    waiting().until(ExpectedConditions.presenceOfElementLocated(jobRow(done)));
+
+    new Select(browser.findElement(By.id("state-filter"))).selectByValue("cancelled");
+    waiting().until(ExpectedConditions.urlContains("#/jobs?state=cancelled"));
+    waiting().until(d -> listedJobs().contains(cancelled) && !listedJobs().contains(done));
+    assertThat(browser.findElements(By.cssSelector("table.jobs tbody .badge"))).allSatisfy(b -> assertThat(b.getText()).isEqualTo("cancelled"));
+    assertThat(listedJobs()).isEqualTo(apiJobIds("state=cancelled&limit=50"));
+
+    new Select(browser.findElement(By.id("state-filter"))).selectByValue("completed");
+    waiting().until(d -> listedJobs().contains(done) && !listedJobs().contains(cancelled));
+    assertThat(browser.findElements(By.cssSelector("table.jobs tbody .badge"))).allSatisfy(b -> assertThat(b.getText()).isEqualTo("completed"));
+
+    new Select(browser.findElement(By.id("state-filter"))).selectByValue("");
+    waiting().until(d -> listedJobs().containsAll(List.of(done, cancelled)));
+  }
+
+  @Test
+  void olderAndNewerPageThroughMoreJobsThanAPage() {
+    int have = fetchd.get("/jobs?limit=1000").json().getJsonArray("jobs").size();
+    List<String> added = new java.util.ArrayList<>();
+    for (int i = have; i < 30; i++) {
+      added.add(quickJob("page" + i));
+    }
+    added.forEach(id -> fetchd.awaitTerminal(id, WAIT));
+    List<String> first = apiJobIds("limit=25");
+    String next = fetchd.get("/jobs?limit=25").json().getString("next");
+    List<String> second = apiJobIds("limit=25&cursor=" + next);
+    assertThat(second).isNotEmpty().doesNotContainAnyElementsOf(first);
+
+    open(fetchd, "#/jobs?limit=25");
+    WebElement newer = browser.findElement(By.cssSelector("nav.pager button:first-of-type"));
+    WebElement older = browser.findElement(By.cssSelector("nav.pager button:last-of-type"));
+    waiting().until(d -> listedJobs().equals(first));
+    assertThat(browser.findElement(By.cssSelector("nav.pager .page-label")).getText()).isEqualTo("Page 1");
+    assertThat(newer.isEnabled()).isFalse();
+    waiting().until(ExpectedConditions.elementToBeClickable(older)).click();
+    waiting().until(d -> listedJobs().equals(second));
+    assertThat(browser.findElement(By.cssSelector("nav.pager .page-label")).getText()).isEqualTo("Page 2");
+    waiting().until(ExpectedConditions.elementToBeClickable(newer)).click();
+    waiting().until(d -> listedJobs().equals(first));
+    assertThat(newer.isEnabled()).isFalse();
+  }
+
+  @Test
+  void aJobOfMoreThan100ItemsShowsThemAPageAtATime() {
+    List<String> urls = new java.util.ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      urls.add(target.url("/bytes/it" + i + "?size=10"));
+    }
+    String id = fetchd.submitDownload(urls, null).getString("id");
+    fetchd.awaitTerminal(id, WAIT);
+    open(fetchd, "#/jobs/" + id);
+    By rows = By.cssSelector("table.items tbody tr");
+    waiting().until(d -> d.findElements(rows).size() == 100);
+    WebElement previous = browser.findElement(By.cssSelector("nav.pager[aria-label='Pages of items'] button:first-of-type"));
+    WebElement next = browser.findElement(By.cssSelector("nav.pager[aria-label='Pages of items'] button:last-of-type"));
+    assertThat(browser.findElements(rows).get(0).getAttribute("data-index")).isEqualTo("0");
+    assertThat(previous.isEnabled()).isFalse();
+    waiting().until(ExpectedConditions.elementToBeClickable(next)).click();
+    waiting().until(d -> d.findElements(rows).size() == 20);
+    assertThat(browser.findElements(rows).get(0).getAttribute("data-index")).isEqualTo("100");
+    assertThat(browser.findElements(rows).get(19).getAttribute("data-index")).isEqualTo("119");
+    assertThat(browser.findElement(By.cssSelector("nav.pager[aria-label='Pages of items'] .page-label")).getText()).isEqualTo("Page 2");
+    assertThat(next.isEnabled()).isFalse();
+    waiting().until(ExpectedConditions.elementToBeClickable(previous)).click();
+    waiting().until(d -> d.findElements(rows).size() == 100
+        && d.findElements(rows).get(0).getAttribute("data-index").equals("0"));
+  }
+
+  @Test
+  void aCrawlShowsItsCountsByKind() {
+    target.html("/kinds/index", "<img src='/bytes/kinds/a.png?size=300'><a href='/kinds/p0'>p0</a> <a href='/status/404'>gone</a>");
+    target.html("/kinds/p0", "<img src='/bytes/kinds/b.png?size=400'><img src='/status/404?img'>");
+    JsonObject crawl = new JsonObject().put("type", "crawl").put("urls", new JsonArray().add(target.url("/kinds/index")))
+        .put("crawl", new JsonObject().put("maxDepth", 1).put("assets", true));
+    String id = fetchd.post("/jobs", crawl.encode()).json().getString("id");
+    JsonObject progress = fetchd.awaitTerminal(id, WAIT).getJsonObject("progress");
+    assertThat(progress.getJsonObject("pages").getLong("failed")).isEqualTo(1);
+    assertThat(progress.getJsonObject("assets").getLong("total")).isEqualTo(3);
+
+    open(fetchd, "#/jobs/" + id);
+    WebElement table = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("table.kinds-table")));
+    List<String> cols = table.findElements(By.cssSelector("thead th")).stream().map(WebElement::getText).skip(1).toList();
+    assertThat(cols).containsExactly("total", "queued", "running", "succeeded", "failed", "skipped", "cancelled");
+    for (String kind : List.of("pages", "assets")) {
+      WebElement row = table.findElement(By.xpath(".//tbody/tr[th='" + kind + "']"));
+      List<String> shown = row.findElements(By.tagName("td")).stream().map(WebElement::getText).toList();
+      List<String> expected = cols.stream().map(c -> String.valueOf(progress.getJsonObject(kind).getLong(c, 0L))).toList();
+      assertThat(shown).as(kind).isEqualTo(expected);
+    }
+  }
+
+  /** Keyboard only: Tab to Cancel, Enter; Escape keeps the job; Enter again, Tab to the confirm button, Enter. */
+  @Test
+  void aJobIsCancelledWithTheKeyboardAlone() {
+    String id = heldJob("keys");
+    try {
+      open(fetchd, "#/jobs/" + id);
+      WebElement cancel = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("cancel-job")));
+      waiting().until(d -> badge().equals("running"));
+      for (int i = 0; i < 20 && !cancel.equals(browser.switchTo().activeElement()); i++) {
+        new Actions(browser).sendKeys(Keys.TAB).perform();
+      }
+      assertThat(browser.switchTo().activeElement()).as("Tab reaches the Cancel button").isEqualTo(cancel);
+      new Actions(browser).sendKeys(Keys.ENTER).perform();
+      WebElement dialog = browser.findElement(By.id("confirm-dialog"));
+      waiting().until(ExpectedConditions.visibilityOf(dialog));
+      assertThat(browser.switchTo().activeElement().getAttribute("id")).as("the safe choice has the focus").isEqualTo("confirm-no");
+      new Actions(browser).sendKeys(Keys.ESCAPE).perform();
+      waiting().until(ExpectedConditions.invisibilityOf(dialog));
+      assertThat(badge()).isEqualTo("running");
+      assertThat(fetchd.get("/jobs/" + id).json().getString("state")).isEqualTo("running");
+      assertThat(browser.switchTo().activeElement()).as("focus returns to the button").isEqualTo(cancel);
+
+      new Actions(browser).sendKeys(Keys.ENTER).perform();
+      waiting().until(ExpectedConditions.visibilityOf(dialog));
+      new Actions(browser).sendKeys(Keys.TAB).perform();
+      assertThat(browser.switchTo().activeElement().getAttribute("id")).isEqualTo("confirm-yes");
+      new Actions(browser).sendKeys(Keys.ENTER).perform();
+      waiting().until(d -> badge().equals("cancelled"));
+      assertThat(fetchd.get("/jobs/" + id).json().getString("state")).isEqualTo("cancelled");
+    } finally {
+      fetchd.delete("/jobs/" + id);
+      held.clear();
+    }
   }
 }

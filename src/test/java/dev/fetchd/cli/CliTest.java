@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
   private static final Pattern ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   private static final Pattern PLAIN_LINE = Pattern.compile(
-      "\\d\\d:\\d\\d:\\d\\d (queued|running|completed|cancelled) +\\d+/\\d+ done \\(\\d+ succeeded, \\d+ failed, \\d+ skipped\\)  .*B  .*/s  ETA .*");
+      "\\d\\d:\\d\\d:\\d\\d (queued|running|completed|cancelled) +\\d+/\\d+ done \\(\\d+ succeeded, \\d+ failed, \\d+ skipped(, \\d+ cancelled)?(, \\d+ unchanged)?\\)  .*B  .*/s  ETA .*");
 
   static TargetServer target;
   static RunningService fetchd;
@@ -101,6 +101,11 @@ class CliTest {
     Cli.Run r = watching.get(30, TimeUnit.SECONDS);
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
     assertThat(r.out()).contains("job " + id + " cancelled");
+    // the stalled item was cancelled: the last line counts it, so its numbers add up to the done count
+    List<String> progress = r.lines().stream().filter(l -> PLAIN_LINE.matcher(l).matches()).toList();
+    assertThat(progress).as(r.toString()).isNotEmpty();
+    assertThat(progress.get(progress.size() - 1)).as(r.toString())
+        .containsPattern("cancelled +2/2 done \\(1 succeeded, 0 failed, 0 skipped, 1 cancelled\\)");
   }
 
   @Test
@@ -149,15 +154,20 @@ class CliTest {
   }
 
   @Test
-  void urlsComeFromFilesAndStdin(@TempDir Path dir) throws IOException {
+  void urlsComeFromFilesAndStdinInTheOrderGiven(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("urls.txt");
     Files.writeString(file, "# a list\n" + target.url("/bytes/f1?size=5") + "\n\n  " + target.url("/bytes/f2?size=5") + "  \n");
+    Path other = dir.resolve("more.txt");
+    Files.writeString(other, target.url("/bytes/g1?size=5") + "\n");
     String id = new Cli(fetchd.baseUrl()).stdin(target.url("/bytes/s1?size=5") + "\n")
-        .run("submit", "-f", file.toString(), "-", target.url("/bytes/a1?size=5")).lines().get(0);
-    assertThat(fetchd.awaitTerminal(id, Duration.ofSeconds(20)).getJsonObject("spec").getInteger("urlCount")).isEqualTo(4);
+        .run("submit", target.url("/bytes/a0?size=5"), "-f", file.toString(), "-", target.url("/bytes/a1?size=5"),
+            "--file=" + other, target.url("/bytes/a2?size=5")).lines().get(0);
+    assertThat(fetchd.awaitTerminal(id, Duration.ofSeconds(20)).getJsonObject("spec").getInteger("urlCount")).isEqualTo(7);
+    // items are created in the order of the submitted list: arguments, files and stdin as typed
     assertThat(fetchd.items(id)).extracting(i -> i.getString("url")).containsExactly(
-        target.url("/bytes/a1?size=5"), target.url("/bytes/f1?size=5"), target.url("/bytes/f2?size=5"),
-        target.url("/bytes/s1?size=5"));
+        target.url("/bytes/a0?size=5"), target.url("/bytes/f1?size=5"), target.url("/bytes/f2?size=5"),
+        target.url("/bytes/s1?size=5"), target.url("/bytes/a1?size=5"), target.url("/bytes/g1?size=5"),
+        target.url("/bytes/a2?size=5"));
   }
 
   @Test
@@ -310,6 +320,65 @@ class CliTest {
     assertThat(out.lines().findFirst().orElse("")).matches(ID);
     assertThat(out).contains("completed", "1 succeeded, 1 failed", "http_status").doesNotContain("INFO");
     assertThat(err.get()).isEmpty();
+  }
+
+  /**
+   * JDK 22+ may hand out a Console even when output is redirected, so the CLI asks Console.isTerminal() there.
+   * Under the newest JDK installed beside this one: a pseudo-terminal (script(1)) gets the redrawn bar, a pipe
+   * gets plain lines. (JDK 25 returns no Console for a pipe again; 22 to 24 did.)
+   */
+  @Test
+  void aNewerJdkDrawsTheBarOnlyOnATerminal() throws Exception {
+    Path java = newerJdk();
+    org.junit.jupiter.api.Assumptions.assumeTrue(java != null, "no JDK 22+ beside " + System.getProperty("java.home"));
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1)");
+    String submit = "'" + java + "' dev.fetchd.Main submit --watch '" + target.url("/bytes/tty?size=100") + "'";
+
+    // niced, as DashboardTest's browser: a starting JVM beside this one's fetchd would starve its event loop
+    ProcessBuilder tty = new ProcessBuilder("nice", "-n", "15", "/usr/bin/script", "-qec", submit, "/dev/null");
+    String onTerminal = runProcess(tty);
+    assertThat(onTerminal).as(onTerminal).contains("[########################] 1/1").doesNotContainPattern(PLAIN_LINE.pattern());
+
+    ProcessBuilder piped = new ProcessBuilder("nice", "-n", "15", java.toString(), "dev.fetchd.Main", "submit", "--watch", target.url("/bytes/pipe?size=100"));
+    String onPipe = runProcess(piped);
+    assertThat(onPipe.lines().filter(l -> PLAIN_LINE.matcher(l).matches())).as(onPipe).isNotEmpty();
+    assertThat(onPipe).doesNotContain("\r", "[#");
+  }
+
+  /** Runs a CLI process against this fetchd with stdin from /dev/null; returns its stdout after it exits 0. */
+  private static String runProcess(ProcessBuilder pb) throws Exception {
+    pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+    pb.environment().put("FETCHD_URL", fetchd.baseUrl());
+    pb.environment().remove("FETCHD_TOKEN");
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Process p = pb.start();
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+    String out = read(p.getInputStream());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out + err.get()).isZero();
+    return out;
+  }
+
+  /** bin/java of the newest JDK 22+ installed beside the running one (as in /usr/lib/jvm), or null. */
+  private static Path newerJdk() throws IOException {
+    Path home = Path.of(System.getProperty("java.home"));
+    Pattern version = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)");
+    Path best = null;
+    int bestVersion = 21;
+    try (Stream<Path> jdks = Files.list(home.getParent())) {
+      for (Path jdk : jdks.toList()) {
+        Path release = jdk.resolve("release");
+        Path java = jdk.resolve("bin/java");
+        if (Files.isRegularFile(release) && Files.isExecutable(java)) {
+          java.util.regex.Matcher m = version.matcher(Files.readString(release));
+          if (m.find() && Integer.parseInt(m.group(1)) > bestVersion) {
+            bestVersion = Integer.parseInt(m.group(1));
+            best = java;
+          }
+        }
+      }
+    }
+    return best;
   }
 
   private static String read(java.io.InputStream in) {

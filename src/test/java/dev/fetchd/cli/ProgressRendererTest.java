@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -69,5 +72,29 @@ class ProgressRendererTest {
     assertThat(bar.toString()).contains("5 unchanged");
     assertThat(JobStates.counts(progress(10, 10, 0, 1024).put("unchanged", 9)))
         .isEqualTo("10 items: 10 succeeded, 0 failed, 0 skipped (9 unchanged); 1.0 KiB");
+  }
+
+  @Test
+  void aLineAtZeroSecondsStillShowsThem() {
+    StringWriter text = new StringWriter();
+    Clock atMinute = Clock.fixed(Instant.parse("2025-01-01T07:51:00Z"), ZoneOffset.UTC);
+    ProgressRenderer r = new ProgressRenderer(new PrintWriter(text, true), false, () -> 0L, atMinute);
+    r.state("running");
+    assertThat(text.toString()).startsWith("07:51:00 running ");
+  }
+
+  @Test
+  void cancelledItemsAreCountedSoTheNumbersAddUp() {
+    StringWriter text = new StringWriter();
+    AtomicLong now = new AtomicLong(0);
+    ProgressRenderer plain = new ProgressRenderer(new PrintWriter(text, true), false, now::get);
+    plain.progress(progress(3, 1, 0, 10).put("queued", 0).put("cancelled", 2));
+    plain.state("cancelled");
+    assertThat(text.toString()).contains("cancelled 3/3 done (1 succeeded, 0 failed, 0 skipped, 2 cancelled)");
+    StringWriter bar = new StringWriter();
+    ProgressRenderer tty = new ProgressRenderer(new PrintWriter(bar, true), true, now::get);
+    tty.progress(progress(3, 1, 0, 10).put("queued", 0).put("cancelled", 2));
+    tty.state("cancelled");
+    assertThat(bar.toString()).contains("3/3", "2 cancelled");
   }
 }
