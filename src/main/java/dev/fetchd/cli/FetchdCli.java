@@ -15,6 +15,8 @@ import picocli.CommandLine.Spec;
  * in through {@link CliEnv}, so tests run it in-process with their own.
  */
 @Command(name = "fetchd", mixinStandardHelpOptions = true, version = "fetchd 0.1.0",
+    // every command answers --help (and --version) itself, not only `help <command>`
+    scope = CommandLine.ScopeType.INHERIT,
     description = "Submit, watch, list, cancel and download fetchd jobs over the HTTP API.",
     subcommands = {SubmitCommand.class, JobsCommand.class, StatusCommand.class, ItemsCommand.class,
         CancelCommand.class, WaitCommand.class, GetCommand.class, CommandLine.HelpCommand.class},

@@ -256,6 +256,15 @@ class CliTest {
   }
 
   @Test
+  void everyCommandAnswersHelp() {
+    for (String command : List.of("submit", "jobs", "status", "items", "cancel", "wait", "get")) {
+      Cli.Run r = cli.run(command, "--help");
+      assertThat(r.exit()).as(r.toString()).isZero();
+      assertThat(r.out()).as(command).contains("Usage: fetchd " + command);
+    }
+  }
+
+  @Test
   void aServiceThatIsNotThereIsSaidPlainly() throws IOException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
