@@ -121,7 +121,7 @@ public final class JobEngine {
     this.claimer = new Claimer(this, driver, config.leaseMs());
     // per-host politeness holds for the whole cluster: the driver's host permits behind the local limiter
     hosts.cluster(driver.hostPermits(), claimer.replica());
-    this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump);
+    this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump, metrics);
     this.cleaner = new Cleaner(vertx, driver, files, hosts, config.jobsRetentionMs(), lifecycle::removed);
     this.blobSweeper = new BlobSweeper(vertx, driver.blobs(), files, config.filesSweepGraceMs(), metrics);
     metrics.gauge("fetchd.queue.capacity", "Most jobs that may wait; beyond it POST /jobs answers 429",
@@ -291,6 +291,7 @@ public final class JobEngine {
             : vertx.executeBlocking(() -> itemsOf(job), false);
         // the count of waiting jobs and the insert are one step in the driver, across every replica
         return made.compose(items -> driver.submit(job, items, config.queueCapacity())
+            .onFailure(this::submitFailed)
             .<Submission>compose(accepted -> {
               if (!accepted) {
                 metrics.jobRejected("queue_full");
@@ -318,6 +319,13 @@ public final class JobEngine {
       job.progress().added(kind, ItemState.QUEUED);
     }
     return items;
+  }
+
+  /** The insert of a new job failed; a duplicate key is the idempotency race, a refusal by design, not a failure. */
+  private void submitFailed(Throwable err) {
+    if (!(err instanceof DuplicateJobException)) {
+      metrics.jobStoreWriteFailed();
+    }
   }
 
   /** Two replicas took the same Idempotency-Key at once: the loser answers with the winner's job. */
@@ -515,6 +523,7 @@ public final class JobEngine {
   Future<?> handedBack(String jobId, Future<JobClaims.Moved> release) {
     return release.onComplete(ar -> {
       if (ar.failed()) {
+        metrics.jobStoreWriteFailed();
         log.atWarn().addKeyValue("job_id", jobId).log("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
       } else if (ar.result() == null) {
         log.atInfo().addKeyValue("job_id", jobId).log("job {}: not handed back, its claim had already expired", jobId);

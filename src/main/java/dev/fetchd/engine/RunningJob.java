@@ -504,6 +504,7 @@ final class RunningJob {
     }, err -> {
       // the database refused or is unreachable: keep the outcomes for the next save; the lease decides who
       // owns the job
+      engine.metrics.jobStoreWriteFailed();
       dirty.addAll(0, batch);
       return Future.failedFuture(err);
     });
