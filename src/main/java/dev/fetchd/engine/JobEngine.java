@@ -395,7 +395,7 @@ public final class JobEngine {
           yield driver.get(id);
         }
         case REQUESTED -> {
-          log.atInfo().addKeyValue("job_id", id).log("job {} cancel requested", id);
+          log.atInfo().addKeyValue("jobId", id).log("job {} cancel requested", id);
           cancelRequested(id);
           yield awaitTerminal(id, CANCEL_WAIT_MS);
         }
@@ -438,7 +438,7 @@ public final class JobEngine {
     // a cancel, deadline or hand-back that arrives while the items load is applied once they are loaded
     driver.allItems(job.id()).onComplete(ar -> {
       if (ar.failed()) {
-        log.atError().addKeyValue("job_id", job.id()).log("job {}: cannot load its items; handing it back", job.id(), ar.cause());
+        log.atError().addKeyValue("jobId", job.id()).log("job {}: cannot load its items; handing it back", job.id(), ar.cause());
         rj.handBack();
         rj.start(List.of(), claimed.deadline().toEpochMilli());
         return;
@@ -475,10 +475,10 @@ public final class JobEngine {
       return Future.succeededFuture(SinceIndex.NONE);
     }
     return SinceIndex.load(driver, since, config.jobsMaxUrls())
-        .onSuccess(index -> log.atInfo().addKeyValue("job_id", job.id()).log("job {}: revalidating {} URLs of job {}",
+        .onSuccess(index -> log.atInfo().addKeyValue("jobId", job.id()).log("job {}: revalidating {} URLs of job {}",
             job.id(), index.size(), since))
         .recover(err -> {
-          log.atWarn().addKeyValue("job_id", job.id()).log("job {}: cannot read job {} to revalidate its URLs; fetching"
+          log.atWarn().addKeyValue("jobId", job.id()).log("job {}: cannot read job {} to revalidate its URLs; fetching"
               + " them in full", job.id(), since, err);
           return Future.succeededFuture(SinceIndex.NONE);
         });
@@ -524,9 +524,9 @@ public final class JobEngine {
     return release.onComplete(ar -> {
       if (ar.failed()) {
         metrics.jobStoreWriteFailed();
-        log.atWarn().addKeyValue("job_id", jobId).log("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
+        log.atWarn().addKeyValue("jobId", jobId).log("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
       } else if (ar.result() == null) {
-        log.atInfo().addKeyValue("job_id", jobId).log("job {}: not handed back, its claim had already expired", jobId);
+        log.atInfo().addKeyValue("jobId", jobId).log("job {}: not handed back, its claim had already expired", jobId);
       } else {
         JobClaims.Moved m = ar.result();
         lifecycle.moved(jobId, m.from(), m.to(), m.to() == JobState.QUEUED ? new JobError("handed_back",

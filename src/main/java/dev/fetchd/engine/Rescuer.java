@@ -57,7 +57,7 @@ final class Rescuer {
       boolean requeued = false;
       for (Moved m : ar.result()) {
         if (m.to() == JobState.FAILED) {
-          log.atError().addKeyValue("job_id", m.jobId()).log("job {} failed: claimed {} times without finishing; not retried again", m.jobId(), maxAttempts);
+          log.atError().addKeyValue("jobId", m.jobId()).log("job {} failed: claimed {} times without finishing; not retried again", m.jobId(), maxAttempts);
         }
         lifecycle.moved(m.jobId(), m.from(), m.to(), m.error() != null ? m.error()
             : new dev.fetchd.job.JobError("lease_expired", "its replica stopped renewing the claim"));
