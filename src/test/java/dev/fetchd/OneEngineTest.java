@@ -157,8 +157,9 @@ class OneEngineTest {
   }
 
   @Test
-  void aStoreWriteThatKeepsFailingEndsTheJobFailedNotCompleted() {
+  void aStoreWriteThatKeepsFailingEndsTheJobFailedNotCompletedAndIsCounted() {
     try (RunningService fetchd = replica(Map.of())) {
+      assertThat(fetchd.metric("fetchd_store_write_failures_total", "store", "jobs")).isZero();
       // a real refusal by the database for one item's outcome, whatever the client does
       exec("CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.url LIKE '%poison%' AND NEW.state <> 'queued'"
           + " THEN RAISE EXCEPTION 'poisoned write'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
@@ -168,6 +169,9 @@ class OneEngineTest {
       JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
       assertThat(done.getString("state")).isEqualTo("failed");
       assertThat(done.getJsonObject("error").getString("code")).isEqualTo("store_write_failed");
+      // the last save of the outcomes: its first try and three retries, each refused
+      assertThat(fetchd.metric("fetchd_store_write_failures_total", "store", "jobs")).isGreaterThanOrEqualTo(4);
+      assertThat(fetchd.metric("fetchd_store_write_failures_total", "store", "files")).isZero();
       // the job's progress and its items agree, as saved
       JsonObject progress = done.getJsonObject("progress");
       long succeeded = fetchd.items(id).stream().filter(i -> i.getString("state").equals("succeeded")).count();

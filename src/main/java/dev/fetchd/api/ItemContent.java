@@ -1,6 +1,7 @@
 package dev.fetchd.api;
 
 import dev.fetchd.job.Item;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -42,8 +43,6 @@ final class ItemContent {
     }
     resp.putHeader("Last-Modified", HTTP_DATE.format(Instant.ofEpochSecond(modifiedSec)))
         .putHeader("Accept-Ranges", "bytes")
-        // the bytes as stored: a gzip-encoded answer would not be the representation the ETag names
-        .putHeader("Content-Encoding", "identity")
         // stored bodies are whatever a site served: never let a browser run them in our origin
         .putHeader("X-Content-Type-Options", "nosniff")
         .putHeader("Content-Security-Policy", "sandbox");
@@ -85,6 +84,11 @@ final class ItemContent {
   }
 
   private static void sendFile(RoutingContext ctx, Path path, long offset, long count) {
+    // the bytes as stored: a gzip-encoded answer would not be the representation the ETag names. "identity" is
+    // Vert.x's per-response "do not compress", and its compressor removes it before the head is written; it is set
+    // for a body only, as HEAD and 304 answers pass the compressor untouched and would carry it (RFC 9110
+    // section 8.4.1: identity is not a content coding to send)
+    ctx.response().putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY);
     ctx.response().sendFile(path.toString(), offset, count).onFailure(err -> {
       if (!ctx.response().headWritten()) {
         ctx.fail(Problem.notFound("the stored body is gone"));

@@ -70,6 +70,7 @@ final class Claimer {
     driver.claim(replica, free, leaseMs).onComplete(ar -> {
       claiming = false;
       if (ar.failed()) {
+        engine.metrics.jobStoreWriteFailed();
         log.warn("claiming jobs failed: {}", ar.cause().toString());
         return;
       }
@@ -101,6 +102,7 @@ final class Claimer {
       if (ar.failed()) {
         // the database is unreachable: the lease runs on; if it expires, another replica takes over and the
         // fence refuses this one's writes
+        engine.metrics.jobStoreWriteFailed();
         log.warn("lease renewal failed: {}", ar.cause().toString());
         return;
       }

@@ -58,13 +58,13 @@ final class Cleaner {
             .compose(job -> files.deleteJob(id).compose(x -> store.delete(id)).map(x -> job))
             .onSuccess(job -> {
               if (job != null) {
-                log.atInfo().addKeyValue("job_id", id).log("job {} removed after retention", id);
+                log.atInfo().addKeyValue("jobId", id).log("job {} removed after retention", id);
                 removed.accept(job);
               }
             })
             .<Void>mapEmpty()
             .recover(err -> {
-              log.atWarn().addKeyValue("job_id", id).log("job {}: retention cleanup failed", id, err);
+              log.atWarn().addKeyValue("jobId", id).log("job {}: retention cleanup failed", id, err);
               return Future.succeededFuture();
             }));
       }

@@ -148,6 +148,10 @@ final class ItemTask {
     item.response(r.finalUrl(), r.status(), r.contentType());
     fetch.metrics().fetchFinished(r.succeeded() ? "success" : r.error().wire(), nanos,
         r.succeeded() ? r.stored().bytes() : 0);
+    // the two codes of a body the file store could not take (FetchCall.fileError)
+    if (r.error() == ErrorCode.DISK_FULL || r.error() == ErrorCode.IO_ERROR) {
+      fetch.metrics().fileStoreWriteFailed();
+    }
     if (r.succeeded()) {
       item.stored(r.stored().name(), r.stored().bytes(), r.stored().sha256());
       if (r.stored().deduplicated()) {

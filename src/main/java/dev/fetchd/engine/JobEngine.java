@@ -123,7 +123,7 @@ public final class JobEngine {
     this.claimer = new Claimer(this, driver, config.leaseMs());
     // per-host politeness holds for the whole cluster: the driver's host permits behind the local limiter
     hosts.cluster(driver.hostPermits(), claimer.replica());
-    this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump);
+    this.rescuer = new Rescuer(vertx, driver, lifecycle, config.jobsMaxAttempts(), this::pump, metrics);
     this.cleaner = new Cleaner(vertx, driver, files, hosts, config.jobsRetentionMs(), lifecycle::removed);
     this.blobSweeper = new BlobSweeper(vertx, driver.blobs(), files, config.filesSweepGraceMs(), metrics);
     this.missedEndEvents = webhooks == null ? null : new MissedEndEvents(vertx, driver, webhooks);
@@ -295,6 +295,7 @@ public final class JobEngine {
             : vertx.executeBlocking(() -> itemsOf(job), false);
         // the count of waiting jobs and the insert are one step in the driver, across every replica
         return made.compose(items -> driver.submit(job, items, config.queueCapacity())
+            .onFailure(this::submitFailed)
             .<Submission>compose(accepted -> {
               if (!accepted) {
                 metrics.jobRejected("queue_full");
@@ -322,6 +323,13 @@ public final class JobEngine {
       job.progress().added(kind, ItemState.QUEUED);
     }
     return items;
+  }
+
+  /** The insert of a new job failed; a duplicate key is the idempotency race, a refusal by design, not a failure. */
+  private void submitFailed(Throwable err) {
+    if (!(err instanceof DuplicateJobException)) {
+      metrics.jobStoreWriteFailed();
+    }
   }
 
   /** Two replicas took the same Idempotency-Key at once: the loser answers with the winner's job. */
@@ -391,7 +399,7 @@ public final class JobEngine {
           yield driver.get(id);
         }
         case REQUESTED -> {
-          log.atInfo().addKeyValue("job_id", id).log("job {} cancel requested", id);
+          log.atInfo().addKeyValue("jobId", id).log("job {} cancel requested", id);
           cancelRequested(id);
           yield awaitTerminal(id, CANCEL_WAIT_MS);
         }
@@ -434,7 +442,7 @@ public final class JobEngine {
     // a cancel, deadline or hand-back that arrives while the items load is applied once they are loaded
     driver.allItems(job.id()).onComplete(ar -> {
       if (ar.failed()) {
-        log.atError().addKeyValue("job_id", job.id()).log("job {}: cannot load its items; handing it back", job.id(), ar.cause());
+        log.atError().addKeyValue("jobId", job.id()).log("job {}: cannot load its items; handing it back", job.id(), ar.cause());
         rj.handBack();
         rj.start(List.of(), claimed.deadline().toEpochMilli());
         return;
@@ -471,10 +479,10 @@ public final class JobEngine {
       return Future.succeededFuture(SinceIndex.NONE);
     }
     return SinceIndex.load(driver, since, config.jobsMaxUrls())
-        .onSuccess(index -> log.atInfo().addKeyValue("job_id", job.id()).log("job {}: revalidating {} URLs of job {}",
+        .onSuccess(index -> log.atInfo().addKeyValue("jobId", job.id()).log("job {}: revalidating {} URLs of job {}",
             job.id(), index.size(), since))
         .recover(err -> {
-          log.atWarn().addKeyValue("job_id", job.id()).log("job {}: cannot read job {} to revalidate its URLs; fetching"
+          log.atWarn().addKeyValue("jobId", job.id()).log("job {}: cannot read job {} to revalidate its URLs; fetching"
               + " them in full", job.id(), since, err);
           return Future.succeededFuture(SinceIndex.NONE);
         });
@@ -519,9 +527,10 @@ public final class JobEngine {
   Future<?> handedBack(String jobId, Future<JobClaims.Moved> release) {
     return release.onComplete(ar -> {
       if (ar.failed()) {
-        log.atWarn().addKeyValue("job_id", jobId).log("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
+        metrics.jobStoreWriteFailed();
+        log.atWarn().addKeyValue("jobId", jobId).log("job {}: handing it back failed ({}); its claim will expire", jobId, ar.cause().toString());
       } else if (ar.result() == null) {
-        log.atInfo().addKeyValue("job_id", jobId).log("job {}: not handed back, its claim had already expired", jobId);
+        log.atInfo().addKeyValue("jobId", jobId).log("job {}: not handed back, its claim had already expired", jobId);
       } else {
         JobClaims.Moved m = ar.result();
         lifecycle.moved(jobId, m.from(), m.to(), m.to() == JobState.QUEUED ? new JobError("handed_back",

@@ -196,7 +196,7 @@ final class JobWatchers {
         return; // it came to run here: it reports itself
       }
       if (ar.failed()) {
-        log.atDebug().addKeyValue("job_id", w.jobId).log("job {}: re-reading it for its watchers failed: {}", w.jobId, ar.cause().toString());
+        log.atDebug().addKeyValue("jobId", w.jobId).log("job {}: re-reading it for its watchers failed: {}", w.jobId, ar.cause().toString());
       } else if (ar.result() == null) {
         // removed meanwhile (retention): nothing more will happen to it
         ended(w, w.last);

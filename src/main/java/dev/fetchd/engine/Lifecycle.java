@@ -84,7 +84,7 @@ final class Lifecycle {
 
   /** A job made here: queued. */
   void created(Job job, int items) {
-    log.atInfo().addKeyValue("job_id", job.id()).log("job {} queued: {} with {} urls, priority {}", job.id(), job.type().wire(), items, job.spec().priority());
+    log.atInfo().addKeyValue("jobId", job.id()).log("job {} queued: {} with {} urls, priority {}", job.id(), job.type().wire(), items, job.spec().priority());
     byState.merge(JobState.QUEUED, 1L, Long::sum);
     generation++;
     changed();
@@ -108,7 +108,7 @@ final class Lifecycle {
   void moved(String jobId, JobState from, JobState to, JobError why, Job job) {
     if (!from.canMoveTo(to)) {
       // the driver's statements only match allowed sources; seeing this means a driver bug
-      log.atError().addKeyValue("job_id", jobId).log("job {}: the store moved it {} -> {}, which the state table does not allow", jobId, from.wire(), to.wire());
+      log.atError().addKeyValue("jobId", jobId).log("job {}: the store moved it {} -> {}, which the state table does not allow", jobId, from.wire(), to.wire());
       return;
     }
     record(jobId, from, to, why, job);
@@ -125,7 +125,7 @@ final class Lifecycle {
       line.append(" (succeeded ").append(p.succeeded()).append(", failed ").append(p.failed())
           .append(", bytes ").append(p.bytes()).append(')');
     }
-    log.atInfo().addKeyValue("job_id", jobId).log("job {} {} -> {}{}", jobId, from.wire(), to.wire(), line);
+    log.atInfo().addKeyValue("jobId", jobId).log("job {} {} -> {}{}", jobId, from.wire(), to.wire(), line);
     // counted at once here; the driver's count (every replica's changes) follows
     byState.merge(from, -1L, Long::sum);
     byState.merge(to, 1L, Long::sum);

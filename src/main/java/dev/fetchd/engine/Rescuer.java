@@ -1,6 +1,7 @@
 package dev.fetchd.engine;
 
 import dev.fetchd.job.JobState;
+import dev.fetchd.metrics.FetchdMetrics;
 import dev.fetchd.store.JobClaims.Moved;
 import dev.fetchd.store.JobDriver;
 import io.vertx.core.Vertx;
@@ -22,15 +23,18 @@ final class Rescuer {
   private final Lifecycle lifecycle;
   private final int maxAttempts;
   private final Runnable jobsQueued;
+  private final FetchdMetrics metrics;
   private long timer = -1;
   private boolean running;
 
-  Rescuer(Vertx vertx, JobDriver driver, Lifecycle lifecycle, int maxAttempts, Runnable jobsQueued) {
+  Rescuer(Vertx vertx, JobDriver driver, Lifecycle lifecycle, int maxAttempts, Runnable jobsQueued,
+          FetchdMetrics metrics) {
     this.vertx = vertx;
     this.driver = driver;
     this.lifecycle = lifecycle;
     this.maxAttempts = maxAttempts;
     this.jobsQueued = jobsQueued;
+    this.metrics = metrics;
   }
 
   void start() {
@@ -46,13 +50,14 @@ final class Rescuer {
     driver.reclaimExpired(maxAttempts).onComplete(ar -> {
       running = false;
       if (ar.failed()) {
+        metrics.jobStoreWriteFailed();
         log.warn("taking back expired claims failed: {}", ar.cause().toString());
         return;
       }
       boolean requeued = false;
       for (Moved m : ar.result()) {
         if (m.to() == JobState.FAILED) {
-          log.atError().addKeyValue("job_id", m.jobId()).log("job {} failed: claimed {} times without finishing; not retried again", m.jobId(), maxAttempts);
+          log.atError().addKeyValue("jobId", m.jobId()).log("job {} failed: claimed {} times without finishing; not retried again", m.jobId(), maxAttempts);
         }
         lifecycle.moved(m.jobId(), m.from(), m.to(), m.error() != null ? m.error()
             : new dev.fetchd.job.JobError("lease_expired", "its replica stopped renewing the claim"));

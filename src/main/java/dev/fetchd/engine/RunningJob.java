@@ -268,7 +268,7 @@ final class RunningJob {
           dev.fetchd.crawl.ParseOutcome out = ar.succeeded() ? ar.result() : dev.fetchd.crawl.ParseOutcome.notParsed(
               dev.fetchd.crawl.ParseOutcome.Reason.PARSE_FAILED, String.valueOf(ar.cause()));
           if (!out.isParsed()) {
-            LoggerFactory.getLogger(RunningJob.class).atWarn().addKeyValue("job_id", job.id()).log("job {}: links of {} not extracted: {}", job.id(), base,
+            LoggerFactory.getLogger(RunningJob.class).atWarn().addKeyValue("jobId", job.id()).log("job {}: links of {} not extracted: {}", job.id(), base,
                 out.message());
             item.error(new ItemError(ErrorCode.NOT_PARSED, out.reason().wire() + ": " + out.message()));
             job.progress().pageNotParsed();
@@ -306,7 +306,7 @@ final class RunningJob {
     }
     if (!from.canMoveTo(to)) {
       // an outcome never changes: a late event for a finished item is a bug, not a new outcome
-      LoggerFactory.getLogger(RunningJob.class).atError().addKeyValue("job_id", job.id()).log("job {} item {}: {} -> {} is not allowed; ignored", job.id(),
+      LoggerFactory.getLogger(RunningJob.class).atError().addKeyValue("jobId", job.id()).log("job {} item {}: {} -> {} is not allowed; ignored", job.id(),
           item.index(), from.wire(), to.wire());
       return;
     }
@@ -425,7 +425,7 @@ final class RunningJob {
         if (flushed.failed()) {
           // outcomes that cannot be saved must not be reported as done: the job fails, loudly, and the bodies
           // no saved item points to go
-          LoggerFactory.getLogger(RunningJob.class).atError().addKeyValue("job_id", job.id()).log("job {}: {} item outcomes could not be saved; the job ends failed",
+          LoggerFactory.getLogger(RunningJob.class).atError().addKeyValue("jobId", job.id()).log("job {}: {} item outcomes could not be saved; the job ends failed",
               job.id(), dirty.size(), flushed.cause());
           state = JobState.FAILED;
           error = new JobError("store_write_failed", "item outcomes could not be saved: " + flushed.cause().getMessage());
@@ -449,11 +449,11 @@ final class RunningJob {
     JobState from = engine.lifecycle.move(job, state, error);
     return StoreRetry.run(engine.vertx, this::saveJob).onComplete(ar -> {
       if (ar.failed()) {
-        LoggerFactory.getLogger(RunningJob.class).atError().addKeyValue("job_id", job.id()).log("job {}: saving state {} failed; its claim will expire and"
+        LoggerFactory.getLogger(RunningJob.class).atError().addKeyValue("jobId", job.id()).log("job {}: saving state {} failed; its claim will expire and"
             + " another attempt will run it", job.id(), state.wire(), ar.cause());
       } else if (endMode == EndMode.LOST) {
         // a replica that lost its claim must not report a completion the new owner will report too
-        LoggerFactory.getLogger(RunningJob.class).atWarn().addKeyValue("job_id", job.id()).log("job {}: {} -> {} not saved: the claim was lost to another"
+        LoggerFactory.getLogger(RunningJob.class).atWarn().addKeyValue("jobId", job.id()).log("job {}: {} -> {} not saved: the claim was lost to another"
             + " replica", job.id(), from.wire(), state.wire());
       } else {
         engine.lifecycle.moved(job.id(), from, state, error, job);
@@ -485,7 +485,7 @@ final class RunningJob {
     if (!finished && endMode != EndMode.LOST) {
       flushItems().compose(v -> saveJob()).onComplete(ar -> {
         if (ar.failed() && ++failedSaves % 10 == 1) {
-          LoggerFactory.getLogger(RunningJob.class).atWarn().addKeyValue("job_id", job.id()).log("job {}: saving progress failed ({} times); retrying: {}",
+          LoggerFactory.getLogger(RunningJob.class).atWarn().addKeyValue("jobId", job.id()).log("job {}: saving progress failed ({} times); retrying: {}",
               job.id(), failedSaves, ar.cause().toString());
         } else if (ar.succeeded()) {
           failedSaves = 0;
@@ -508,6 +508,7 @@ final class RunningJob {
     }, err -> {
       // the database refused or is unreachable: keep the outcomes for the next save; the lease decides who
       // owns the job
+      engine.metrics.jobStoreWriteFailed();
       dirty.addAll(0, batch);
       return Future.failedFuture(err);
     });

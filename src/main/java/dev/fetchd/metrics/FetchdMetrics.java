@@ -26,6 +26,8 @@ public final class FetchdMetrics {
   private final Counter bytes;
   private final Counter dedupBytes;
   private final Map<String, Counter> rejected = new HashMap<>();
+  private final Counter jobsWriteFailures;
+  private final Counter filesWriteFailures;
   private final Map<String, Timer> fetchDurations = new HashMap<>();
 
   public FetchdMetrics(MeterRegistry registry) {
@@ -35,6 +37,9 @@ public final class FetchdMetrics {
     this.dedupBytes = Counter.builder("fetchd.store.dedup.bytes")
         .description("Body bytes fetched by this replica that took no disk space: the same bytes were stored already")
         .register(registry);
+    // registered now: an alert on their rate needs the series at 0 before the first failure
+    this.jobsWriteFailures = storeWriteFailures("jobs");
+    this.filesWriteFailures = storeWriteFailures("files");
     for (String reason : new String[] {"queue_full", "shutting_down", "invalid"}) {
       rejected(reason);
     }
@@ -73,6 +78,22 @@ public final class FetchdMetrics {
   /** A body was not stored again: the content-addressed store had those bytes already. */
   public void bodyDeduplicated(long bytes) {
     dedupBytes.increment(bytes);
+  }
+
+  /** A write to the job store (PostgreSQL, or memory) failed: one count per attempt, retried ones included. */
+  public void jobStoreWriteFailed() {
+    jobsWriteFailures.increment();
+  }
+
+  /** A fetched body could not be written to the file store (disk full, an I/O error). */
+  public void fileStoreWriteFailed() {
+    filesWriteFailures.increment();
+  }
+
+  private Counter storeWriteFailures(String store) {
+    return Counter.builder("fetchd.store.write.failures")
+        .description("Writes to the job store (store=jobs) or of bodies to the file store (store=files) that failed")
+        .tag("store", store).register(registry);
   }
 
   private Counter rejected(String reason) {

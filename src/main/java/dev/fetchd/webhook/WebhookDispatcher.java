@@ -153,7 +153,7 @@ public final class WebhookDispatcher {
         .put("data", data).encode();
     store.addDelivery(Delivery.pending(id, job.id(), event.wire(), hook.url(), hook.secret(), body))
         .onSuccess(v -> pump())
-        .onFailure(err -> log.atError().addKeyValue("job_id", job.id()).log("job {}: webhook {} could not be recorded{}: {}",
+        .onFailure(err -> log.atError().addKeyValue("jobId", job.id()).log("job {}: webhook {} could not be recorded{}: {}",
             job.id(), event.wire(), itemIndex < 0 ? " (the engine's sweep for missed end events records it later)"
                 : "; it is lost", err.toString()));
   }
@@ -300,7 +300,7 @@ public final class WebhookDispatcher {
     String outcome = status == Status.SUCCEEDED ? "succeeded" : status == Status.PENDING ? "retried" : "failed";
     outcomes.get(outcome).increment();
     if (status == Status.FAILED) {
-      log.atWarn().addKeyValue("job_id", d.jobId()).log("job {}: webhook {} {} failed after {} attempts: {}",
+      log.atWarn().addKeyValue("jobId", d.jobId()).log("job {}: webhook {} {} failed after {} attempts: {}",
           d.jobId(), d.event(), d.id(), d.attempts(), error);
     }
     String shortError = error == null || error.length() <= MAX_ERROR_CHARS ? error : error.substring(0, MAX_ERROR_CHARS);

@@ -181,6 +181,31 @@ class ItemContentTest {
     assertThat(call(HttpMethod.GET, content, "Range", "items=0-9").status()).as("not a byte range").isEqualTo(200);
   }
 
+  /**
+   * The stored bytes are sent as they are, never gzipped (the ETag and the ranges name them), and no answer says
+   * {@code Content-Encoding: identity}: RFC 9110 (8.4.1) has it only in Accept-Encoding, never in Content-Encoding.
+   */
+  @Test
+  void noAnswerIsCompressedOrSaysContentEncodingIdentity() {
+    String etag = "\"" + sha256 + "\"";
+    for (String accept : List.of("gzip, deflate, br", "identity")) {
+      for (HttpMethod method : List.of(HttpMethod.GET, HttpMethod.HEAD)) {
+        Answer whole200 = call(method, content, "Accept-Encoding", accept);
+        Answer part206 = call(method, content, "Accept-Encoding", accept, "Range", "bytes=0-99");
+        Answer same304 = call(method, content, "Accept-Encoding", accept, "If-None-Match", etag);
+        assertThat(List.of(whole200.status(), part206.status(), same304.status()))
+            .isEqualTo(List.of(200, method == HttpMethod.GET ? 206 : 200, 304));
+        for (Answer a : List.of(whole200, part206, same304)) {
+          assertThat(a.headers().getAll("Content-Encoding")).as("%s %d, Accept-Encoding: %s", method, a.status(),
+              accept).isEmpty();
+        }
+        if (method == HttpMethod.GET) {
+          assertThat(whole200.body()).isEqualTo(whole);
+        }
+      }
+    }
+  }
+
   @Test
   void headSendsTheHeadersOfGetWithoutTheBody() {
     Answer head = call(HttpMethod.HEAD, content);

@@ -49,6 +49,7 @@ final class FetchdInterface {
       "fetchd_job_transitions_total",
       "fetchd_http_connections",
       "fetchd_http_connections_refused_total",
+      "fetchd_store_write_failures_total",
       "fetchd_api_requests_total",
       "fetchd_api_request_duration_seconds_bucket",
       "fetchd_api_request_duration_seconds_count",

@@ -29,11 +29,11 @@ class PrometheusRulesTest {
   }
 
   @Test
-  void rulesAlertOnAFullQueueRejectionsLagFailuresDownReplicasAndTheConnectionCap() {
+  void rulesAlertOnAFullQueueRejectionsLagFailuresDownReplicasTheConnectionCapAndFailingStoreWrites() {
     List<Map<String, Object>> rules = rules(ComposeConfigTest.yaml(RULES));
     assertThat(rules).extracting(r -> r.get("alert")).containsExactlyInAnyOrder("FetchdReplicaDown",
         "FetchdQueueNearlyFull", "FetchdJobsRejected", "FetchdEventLoopLag", "FetchdJobsFailing",
-        "FetchdApiConnectionsAtLimit");
+        "FetchdApiConnectionsAtLimit", "FetchdStoreWritesFailing");
     for (Map<String, Object> rule : rules) {
       String expr = String.valueOf(rule.get("expr"));
       assertThat(FetchdInterface.metricNames(expr)).as("metrics in %s", expr).isNotEmpty()
