@@ -48,7 +48,7 @@ final class MissedEndEvents {
       for (String id : ids) {
         chain = chain.compose(v -> store.get(id).map(job -> {
           if (job != null && job.state().isTerminal()) {
-            log.atInfo().addKeyValue("job_id", id).log("job {}: its webhook end event was not recorded; recording it now",
+            log.atInfo().addKeyValue("jobId", id).log("job {}: its webhook end event was not recorded; recording it now",
                 id);
             webhooks.jobEnded(job);
           }
