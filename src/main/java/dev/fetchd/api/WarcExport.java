@@ -1,6 +1,7 @@
 package dev.fetchd.api;
 
 import dev.fetchd.engine.JobEngine;
+import dev.fetchd.fetch.HttpHeads;
 import dev.fetchd.files.FileStore;
 import dev.fetchd.job.Item;
 import dev.fetchd.job.ItemState;
@@ -111,12 +112,16 @@ final class WarcExport {
   /**
    * The head as stored, ready to precede the stored body: the body was stored de-chunked, so a
    * {@code Transfer-Encoding} header would make readers try to de-chunk it again; it is kept under another name.
+   * Set-Cookie values read "***" (heads stored by versions before that redaction still hold them).
    */
   static String forArchive(String head) {
     StringBuilder sb = new StringBuilder(head.length() + 16);
     for (String line : head.split("\r\n")) {
       if (line.regionMatches(true, 0, "Transfer-Encoding:", 0, "Transfer-Encoding:".length())) {
         sb.append("X-Fetchd-Original-").append(line).append("\r\n");
+      } else if (line.regionMatches(true, 0, "Set-Cookie:", 0, "Set-Cookie:".length())) {
+        sb.append(line, 0, "Set-Cookie:".length()).append(' ')
+            .append(HttpHeads.redactSetCookie(line.substring("Set-Cookie:".length()).trim())).append("\r\n");
       } else {
         sb.append(line).append("\r\n");
       }

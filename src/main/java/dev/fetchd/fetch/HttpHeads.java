@@ -48,7 +48,7 @@ public final class HttpHeads {
    * HttpOnly}): what a reader of the archive needs, without the session. An empty value (a deletion) stays empty;
    * a pair without '=' is all value (RFC 6265bis) and is hidden whole.
    */
-  static String redactSetCookie(String value) {
+  public static String redactSetCookie(String value) {
     int semi = value.indexOf(';');
     String pair = semi < 0 ? value : value.substring(0, semi);
     String attributes = semi < 0 ? "" : value.substring(semi);

@@ -1,0 +1,25 @@
+package dev.fetchd.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** A stored response head as the WARC export writes it. */
+class WarcHeadTest {
+  @Test
+  void aHeadStoredBeforeSetCookieRedactionIsRedactedOnTheWayOut() {
+    String head = WarcExport.forArchive("HTTP/1.1 200 OK\r\nset-cookie: session=s3cr3t-value; Path=/; HttpOnly\r\n"
+        + "Set-Cookie: theme=\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html");
+    assertThat(head).doesNotContain("s3cr3t-value")
+        .contains("set-cookie: session=***; Path=/; HttpOnly\r\n")
+        .contains("Set-Cookie: theme=\r\n") // a deletion carries no value
+        .contains("X-Fetchd-Original-Transfer-Encoding: chunked\r\n")
+        .endsWith("Content-Type: text/html\r\n\r\n");
+  }
+
+  @Test
+  void aRedactedHeadStaysAsItIs() {
+    String stored = "HTTP/1.1 200 OK\r\nSet-Cookie: session=***; Path=/";
+    assertThat(WarcExport.forArchive(stored)).isEqualTo(stored + "\r\n\r\n");
+  }
+}
