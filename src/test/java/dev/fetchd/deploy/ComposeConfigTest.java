@@ -203,7 +203,7 @@ class ComposeConfigTest {
     assertThat(used).contains("fetchd_queue_depth", "fetchd_queue_capacity", "fetchd_fetch_permits_in_use",
         "fetchd_fetch_permits_limit", "fetchd_fetch_waiters", "fetchd_host_permits_waiters", "fetchd_jobs",
         "fetchd_fetch_duration_seconds_count", "fetchd_fetch_duration_seconds_bucket", "fetchd_fetch_bytes_total",
-        "fetchd_event_loop_lag_seconds", "vertx_pool_in_use");
+        "fetchd_event_loop_lag_seconds", "vertx_pool_in_use", "fetchd_store_write_failures_total");
     String all = dashboard.encode();
     assertThat(all).contains("histogram_quantile(0.95, sum by (le, outcome)");
   }
