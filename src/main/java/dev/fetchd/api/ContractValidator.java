@@ -187,7 +187,9 @@ final class ContractValidator implements Handler<RoutingContext> {
         try {
           result.checkValidity();
         } catch (JsonSchemaValidationException e) {
-          throw SchemaValidationException.createErrorFromOutputUnitType(parameter, result, e);
+          // always named after the parameter: the library words a "missing value" (an empty list, ?jobs=) as
+          // about the request body, and the field at fault would read "/"
+          throw SchemaValidationException.createInvalidValueParameter(parameter, result, e);
         }
       }
       if (raw.length() <= REMEMBERED_LENGTH) {

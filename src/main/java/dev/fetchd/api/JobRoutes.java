@@ -52,6 +52,7 @@ final class JobRoutes {
     builder.getRoute("getItemContent").addHandler(this::content);
     builder.getRoute("headItemContent").addHandler(this::content);
     builder.getRoute("getJobEvents").addHandler(this::events);
+    builder.getRoute("followJobs").addHandler(this::followJobs);
     builder.getRoute("listDeliveries").addHandler(this::deliveries);
     builder.getRoute("getJobWarc").addHandler(this::warc);
   }
@@ -215,6 +216,19 @@ final class JobRoutes {
             JobEventStream.open(ctx, engine, job);
           }
         })
+        .onFailure(ctx::fail);
+  }
+
+  /** The contract checked {@code jobs}: 1 to 100 distinct ids, comma-separated. */
+  private void followJobs(RoutingContext ctx) {
+    List<String> ids = List.of(ctx.queryParams().get("jobs").split(",", -1));
+    TokenAuth.Caller caller = TokenAuth.caller(ctx);
+    // a job another caller owns is as missing as an unknown one
+    List<Future<Job>> reads = ids.stream()
+        .map(id -> engine.get(id).map(job -> job != null && caller.sees(job.owner()) ? job : null))
+        .toList();
+    Future.all(reads)
+        .onSuccess(v -> MultiJobEventStream.open(ctx, engine, ids, reads.stream().map(Future::result).toList()))
         .onFailure(ctx::fail);
   }
 

@@ -38,6 +38,15 @@ public final class JobViews {
         .put("spec", spec(job.spec()));
   }
 
+  /** The data of a {@code state} event: the state, and the job's error when it has one. */
+  public static JsonObject state(Job job) {
+    JsonObject s = new JsonObject().put("state", job.state().wire());
+    if (job.error() != null) {
+      s.put("error", new JsonObject().put("code", job.error().code()).put("message", job.error().message()));
+    }
+    return s;
+  }
+
   public static JsonObject progress(Progress p) {
     JsonObject json = new JsonObject()
         .put("total", p.total())

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 final class ValidationErrors {
   private static final Set<String> ASSERTIONS = Set.of("type", "enum", "const", "minimum", "maximum",
       "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems",
-      "maxProperties", "minProperties", "required", "format");
+      "uniqueItems", "maxProperties", "minProperties", "required", "format");
   private static final Pattern REQUIRED = Pattern.compile("required property \"([^\"]+)\"");
   private static final Pattern PARAMETER = Pattern.compile("(?:query|path|header|cookie) parameter (\\S+)");
 
@@ -105,6 +105,7 @@ final class ValidationErrors {
       case "required" -> "is required";
       case "minItems" -> "has too few items";
       case "maxItems" -> "has too many items";
+      case "uniqueItems" -> "has an item twice";
       case "maxProperties" -> "has too many entries";
       case "minProperties" -> "has too few entries";
       default -> String.valueOf(u.getError());

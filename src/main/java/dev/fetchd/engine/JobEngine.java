@@ -136,6 +136,8 @@ public final class JobEngine {
     metrics.gauge("fetchd.fetch.waiters", "Fetches waiting for a global permit", global::waiters);
     metrics.gauge("fetchd.host.permits.waiters", "Fetches waiting for a per-host slot", hosts::waiters);
     metrics.gauge("fetchd.host.cluster.waiters", "Fetches holding a local host slot while they wait for the cluster-wide one", hosts::clusterWaiters);
+    metrics.gauge("fetchd.jobs.followed", "Jobs that event streams or long polls on this replica follow now",
+        watchers::watched);
     metrics.gauge("fetchd.hosts.tracked", "Hosts with per-host politeness state", hosts::hostsTracked);
   }
 

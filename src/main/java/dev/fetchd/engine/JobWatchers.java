@@ -109,6 +109,11 @@ final class JobWatchers {
     return watches.containsKey(jobId);
   }
 
+  /** Jobs with a watch now: each stream or long poll that left without unfollowing would keep one. */
+  int watched() {
+    return watches.size();
+  }
+
   // ---- events of jobs that run here --------------------------------------------------------------------
 
   /** A job that runs here changed state. */

@@ -1,16 +1,15 @@
-// The jobs view: one page of GET /jobs (newest first) with a state filter and cursor paging. Up to three
-// running jobs of the page follow their event stream, those on screen first; the page is read again now and
-// then (one request for the page, never one per row) to see jobs start, end and arrive, and to move the bars
-// of running jobs without a stream.
+// The jobs view: one page of GET /jobs (newest first) with a state filter and cursor paging. The running and
+// queued jobs of the page follow ONE event stream (GET /events?jobs=...), whatever their number: a browser
+// keeps six connections per host, so a stream per row could not follow them all. The page is read again now
+// and then (one request for the page, never one per row) to see jobs start, end and arrive; a re-read that
+// shows running or queued rows the stream does not follow (or drops rows it does) opens a new one.
 
 import { ApiError, jobsApi } from './api.js';
 import { announce, el, time, TERMINAL } from './format.js';
 import { ProgressBar } from './progress.js';
-import { followJob } from './sse.js';
+import { followJobs } from './sse.js';
 
 const STATES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
-/** Browsers open at most six HTTP/1.1 connections to a host: streams leave room for the API calls. */
-const MAX_STREAMS = 3;
 const REFRESH_MS = refreshMs();
 
 /**
@@ -28,19 +27,7 @@ export function renderJobs(main, params, signal) {
   const cursors = [null]; // cursors[i]: where page i starts
   let page = 0;
   const rows = new Map(); // job id -> Row
-  const streams = new Map(); // job id -> stop()
-  const onScreen = new Set(); // ids of rows in the viewport
-  // Rows entering or leaving the viewport may hand a stream from one running row to another.
-  const observer = new IntersectionObserver((entries) => {
-    for (const e of entries) {
-      if (e.isIntersecting) {
-        onScreen.add(e.target.dataset.job);
-      } else {
-        onScreen.delete(e.target.dataset.job);
-      }
-    }
-    follow();
-  });
+  let live = null; // the page's stream: {ids (the jobs it still follows), stop()}
 
   const filter = el('select', { id: 'state-filter', name: 'state' },
     el('option', { value: '' }, 'all states'),
@@ -127,85 +114,84 @@ export function renderJobs(main, params, signal) {
       if (!row) {
         row = new Row(job);
         rows.set(job.id, row);
-        observer.observe(row.tr);
-      } else if (!streams.has(job.id)) {
-        row.set(job);
+      } else if (!live?.ids.has(job.id)) {
+        row.set(job); // a followed row is as new as its stream says: a re-read may be older
       }
       return row.tr;
     });
     for (const id of [...rows.keys()]) {
       if (!seen.has(id)) {
-        observer.unobserve(rows.get(id).tr);
-        onScreen.delete(id);
         rows.delete(id);
-        unfollow(id);
       }
     }
     tbody.replaceChildren(...ordered);
     follow();
   };
 
-  /**
-   * Gives the stream budget to running rows: those on screen first, then the others in page order. A stream
-   * is kept until its job ends or leaves the page, except that a row on screen takes the stream of a row off
-   * screen when none is free (so scrolling moves streams to what is seen, without churn otherwise).
-   */
+  /** Opens a stream for the page's running and queued rows unless the open one follows exactly those. */
   const follow = () => {
     if (signal.aborted) {
       return;
     }
-    const running = [...rows.values()].filter((r) => r.job.state === 'running');
-    const ordered = [...running.filter((r) => onScreen.has(r.job.id)), ...running.filter((r) => !onScreen.has(r.job.id))];
-    for (const row of ordered) {
-      const id = row.job.id;
-      if (streams.has(id)) {
-        continue;
-      }
-      if (streams.size >= MAX_STREAMS) {
-        const offScreen = onScreen.has(id) ? [...streams.keys()].find((s) => !onScreen.has(s)) : undefined;
-        if (offScreen === undefined) {
-          return;
-        }
-        unfollow(offScreen);
-      }
-      stream(row);
+    const wanted = [...rows.values()].filter((r) => !TERMINAL.has(r.job.state)).map((r) => r.job.id);
+    const ids = live?.ids ?? new Set();
+    if (wanted.every((id) => ids.has(id)) && [...ids].every((id) => rows.has(id))) {
+      return; // rows that ended meanwhile leave the stream's set as their end arrives
     }
+    live?.stop();
+    live = wanted.length === 0 ? null : stream(wanted);
   };
 
-  const stream = (row) => {
-    const id = row.job.id;
-    const stop = followJob(id, {
-      progress: (p) => row.set({ ...row.job, progress: p }),
-      state: (s) => {
+  const stream = (ids) => {
+    const me = { ids: new Set(ids) };
+    const ended = (id) => {
+      me.ids.delete(id);
+      if (rows.has(id)) {
+        delete rows.get(id).tr.dataset.live;
+      }
+    };
+    me.stop = followJobs(ids, {
+      progress: (id, p) => {
+        const row = rows.get(id);
+        if (live === me && row) {
+          row.set({ ...row.job, progress: p });
+        }
+      },
+      state: (id, s) => {
+        const row = rows.get(id);
+        if (live !== me || !row) {
+          return;
+        }
         const was = row.job.state;
         row.set({ ...row.job, state: s.state, error: s.error ?? null });
         if (TERMINAL.has(s.state)) {
           if (was !== s.state) {
             announce(`Job ${id.slice(0, 8)} ${s.state.replace('_', ' ')}`);
           }
-          unfollow(id);
-          follow();
+          ended(id);
         }
       },
-      gone: () => { unfollow(id); },
+      missing: (id) => {
+        if (live === me) {
+          ended(id); // removed meanwhile: the next re-read drops its row
+        }
+      },
     });
-    streams.set(id, stop);
-    row.tr.dataset.live = 'true'; // which rows have a stream (the page re-read moves the others)
-  };
-
-  const unfollow = (id) => {
-    streams.get(id)?.();
-    streams.delete(id);
-    if (rows.has(id)) {
-      delete rows.get(id).tr.dataset.live;
+    for (const id of ids) {
+      rows.get(id).tr.dataset.live = 'true'; // which rows the stream follows (the re-read moves the others)
     }
+    for (const row of rows.values()) {
+      if (!me.ids.has(row.job.id)) {
+        delete row.tr.dataset.live;
+      }
+    }
+    return me;
   };
 
   signal.addEventListener('abort', () => {
     clearTimeout(timer);
-    observer.disconnect();
-    streams.forEach((stop) => stop());
-    streams.clear();
+    live?.stop();
+    live = null;
   });
   load();
 }
@@ -228,6 +214,9 @@ class Row {
   }
 
   set(job) {
+    if (TERMINAL.has(this.job?.state) && !TERMINAL.has(job.state)) {
+      return; // a terminal state never changes: a page read before the stream told of the end is stale
+    }
     this.job = job;
     this.stateCell.replaceChildren(stateBadge(job.state));
     this.bar.update(job.progress, job.state);

@@ -1,5 +1,6 @@
 // Server-Sent Events read with fetch(), because EventSource cannot send the Authorization header the
-// API needs when it has tokens. Reconnects with Last-Event-ID until the job reaches a terminal state.
+// API needs when it has tokens. A stream cut short is opened again (with Last-Event-ID, backing off)
+// until what it follows has ended.
 
 import { authorizedFetch } from './api.js';
 
@@ -10,53 +11,91 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
  * Returns a function that stops following.
  */
 export function followJob(id, handlers) {
+  let finished = false;
+  return follow(`/jobs/${encodeURIComponent(id)}/events`, {
+    event: (event, value) => {
+      if (event === 'state' && TERMINAL.has(value.state)) {
+        finished = true;
+      }
+      handlers[event]?.(value);
+    },
+    done: () => finished,
+    gone: () => handlers.gone?.(),
+  });
+}
+
+/**
+ * Follows many jobs on one connection: /events?jobs=id,id,... (at most 100). handlers: {progress(id, p),
+ * state(id, s), missing(id)}; a job is done after its terminal state or missing. Returns a function that
+ * stops following.
+ */
+export function followJobs(ids, handlers) {
+  const open = new Set(ids);
+  return follow(`/events?jobs=${ids.map(encodeURIComponent).join(',')}`, {
+    event: (event, value) => {
+      const id = value.jobId;
+      if (event === 'progress') {
+        handlers.progress?.(id, value.progress);
+      } else if (event === 'state') {
+        if (TERMINAL.has(value.state)) {
+          open.delete(id);
+        }
+        handlers.state?.(id, value);
+      } else if (event === 'missing') {
+        open.delete(id);
+        handlers.missing?.(id);
+      }
+    },
+    done: () => open.size === 0,
+  });
+}
+
+/**
+ * Reads the event stream at path until done() or stop: each event's JSON data goes to event(name, value).
+ * A 404 calls gone(); another refusal (4xx) ends it too, as asking again would not change the answer.
+ */
+function follow(path, { event, done, gone }) {
   const controller = new AbortController();
   let lastId = null;
-  let finished = false;
   let retryMs = 500;
 
-  const dispatch = (event, data) => {
-    let value;
-    try {
-      value = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (event === 'state' && TERMINAL.has(value.state)) {
-      finished = true;
-    }
-    handlers[event]?.(value);
-  };
-
   const run = async () => {
-    while (!finished && !controller.signal.aborted) {
+    while (!done() && !controller.signal.aborted) {
       try {
         const headers = { Accept: 'text/event-stream' };
         if (lastId !== null) {
           headers['Last-Event-ID'] = lastId;
         }
-        const res = await authorizedFetch(`/jobs/${encodeURIComponent(id)}/events`,
-          { headers, signal: controller.signal, cache: 'no-store' });
+        const res = await authorizedFetch(path, { headers, signal: controller.signal, cache: 'no-store' });
         if (res.status === 404) {
-          handlers.gone?.();
+          gone?.();
+          return;
+        }
+        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
           return;
         }
         if (!res.ok || !res.body) {
           throw new Error(`HTTP ${res.status}`);
         }
         retryMs = 500;
-        await readEvents(res.body, (event, data, eventId) => {
+        await readEvents(res.body, (name, data, eventId) => {
           if (eventId !== null) {
             lastId = eventId;
           }
-          dispatch(event, data);
+          let value;
+          try {
+            value = JSON.parse(data);
+          } catch {
+            return;
+          }
+          event(name, value);
         });
       } catch (e) {
         if (controller.signal.aborted) {
           return;
         }
       }
-      if (!finished && !controller.signal.aborted) {
+      if (!done() && !controller.signal.aborted) {
         await new Promise((r) => setTimeout(r, retryMs));
         retryMs = Math.min(retryMs * 2, 10_000);
       }

@@ -25,6 +25,7 @@ class ContractTest {
       assertThat(fetchd.get("/jobs/x/items").status()).isEqualTo(404);
       assertThat(fetchd.get("/jobs/x/items/0/content").status()).isEqualTo(404);
       assertThat(fetchd.get("/jobs/x/deliveries").status()).isEqualTo(404);
+      assertThat(fetchd.get("/events?jobs=x").status()).isEqualTo(200); // an event stream: x is missing, then the end
       assertThat(fetchd.get("/metrics").status()).isEqualTo(200);
       assertThat(fetchd.get("/health/live").json().getString("status")).isEqualTo("UP");
       assertThat(fetchd.get("/health/ready").json().getString("status")).isEqualTo("UP");

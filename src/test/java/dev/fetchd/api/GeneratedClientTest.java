@@ -108,6 +108,10 @@ class GeneratedClientTest {
     // the event stream of a finished job: its terminal state, then the end
     File events = jobs.getJobEvents(job.getId(), null);
     assertThat(Files.readString(events.toPath())).contains("event: state", "\"state\":\"completed\"");
+    // many jobs on one stream (?jobs=a,b): the finished one's state, the unknown one missing, then the end
+    File many = jobs.followJobs(new java.util.LinkedHashSet<>(List.of(job.getId(), "no-such-job")), null);
+    assertThat(Files.readString(many.toPath()))
+        .contains("\"jobId\":\"" + job.getId() + "\",\"state\":\"completed\"", "event: missing", "\"jobId\":\"no-such-job\"");
 
     // cancel a job that cannot finish on its own
     Job stalled = jobs.submitJob(new JobSubmission().type(JobSubmission.TypeEnum.DOWNLOAD)

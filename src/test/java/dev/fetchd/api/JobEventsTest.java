@@ -2,51 +2,18 @@ package dev.fetchd.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fetchd.api.SseReader.Event;
 import dev.fetchd.testkit.RunningService;
 import dev.fetchd.testkit.TargetServer;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class JobEventsTest {
-  record Event(long id, String name, JsonObject data) {
-  }
-
   /** Reads a whole event stream until the server ends it. */
   static List<Event> readStream(RunningService fetchd, String path, String lastEventId) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(fetchd.baseUrl() + path)).timeout(Duration.ofSeconds(30));
-    if (lastEventId != null) {
-      b.header("Last-Event-ID", lastEventId);
-    }
-    HttpResponse<InputStream> r = HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-    assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("Content-Type")).hasValue("text/event-stream");
-    List<Event> events = new ArrayList<>();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-      long id = -1;
-      String name = null;
-      String line;
-      while ((line = in.readLine()) != null) {
-        if (line.startsWith("id: ")) {
-          id = Long.parseLong(line.substring(4));
-        } else if (line.startsWith("event: ")) {
-          name = line.substring(7);
-        } else if (line.startsWith("data: ")) {
-          events.add(new Event(id, name, new JsonObject(line.substring(6))));
-        }
-      }
-    }
-    return events;
+    return lastEventId == null ? SseReader.readAll(fetchd, path) : SseReader.readAll(fetchd, path, "Last-Event-ID", lastEventId);
   }
 
   @Test

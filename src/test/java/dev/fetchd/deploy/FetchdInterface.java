@@ -46,6 +46,7 @@ final class FetchdInterface {
       "fetchd_event_loop_lag_seconds",
       "fetchd_running_jobs",
       "fetchd_running_jobs_limit",
+      "fetchd_jobs_followed",
       "fetchd_job_transitions_total",
       "fetchd_http_connections",
       "fetchd_http_connections_refused_total",
