@@ -318,17 +318,10 @@ class CliTest {
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "dev.fetchd.Main",
         "submit", "--watch", target.url("/bytes/proc?size=2048"), target.url("/status/500"));
-    pb.environment().put("FETCHD_URL", fetchd.baseUrl());
-    pb.environment().remove("FETCHD_TOKEN");
-    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    Process p = pb.start();
-    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-    String out = read(p.getInputStream());
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out + err.get()).isEqualTo(2);
-    assertThat(out.lines().findFirst().orElse("")).matches(ID);
-    assertThat(out).contains("completed", "1 succeeded, 1 failed", "http_status").doesNotContain("INFO");
-    assertThat(err.get()).isEmpty();
+    Cli.Run r = runProcess(pb, 2);
+    assertThat(r.out().lines().findFirst().orElse("")).matches(ID);
+    assertThat(r.out()).contains("completed", "1 succeeded, 1 failed", "http_status").doesNotContain("INFO");
+    assertThat(r.err()).isEmpty();
   }
 
   /**
@@ -345,18 +338,18 @@ class CliTest {
 
     // niced, as DashboardTest's browser: a starting JVM beside this one's fetchd would starve its event loop
     ProcessBuilder tty = new ProcessBuilder("nice", "-n", "15", "/usr/bin/script", "-qec", submit, "/dev/null");
-    String onTerminal = runProcess(tty);
+    String onTerminal = runProcess(tty, 0).out();
     assertThat(onTerminal).as(onTerminal).contains("[########################] 1/1").doesNotContainPattern(PLAIN_LINE.pattern());
 
     ProcessBuilder piped = new ProcessBuilder("nice", "-n", "15", java.toString(), "dev.fetchd.Main", "submit", "--watch", target.url("/bytes/pipe?size=100"));
-    String onPipe = runProcess(piped);
+    String onPipe = runProcess(piped, 0).out();
     assertThat(onPipe.lines().filter(l -> PLAIN_LINE.matcher(l).matches())).as(onPipe).isNotEmpty();
     assertThat(onPipe).doesNotContain("\r", "[#");
   }
 
-  /** Runs a CLI process against this fetchd with stdin from /dev/null; returns its stdout after it exits 0. */
-  private static String runProcess(ProcessBuilder pb) throws Exception {
-    pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+  /** Runs a CLI process against this fetchd with stdin from /dev/null; what it printed, once it exited {@code exit}. */
+  private static Cli.Run runProcess(ProcessBuilder pb, int exit) throws Exception {
+    pb.environment().putIfAbsent("CLASSPATH", System.getProperty("java.class.path"));
     pb.environment().put("FETCHD_URL", fetchd.baseUrl());
     pb.environment().remove("FETCHD_TOKEN");
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -364,8 +357,8 @@ class CliTest {
     CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
     String out = read(p.getInputStream());
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out + err.get()).isZero();
-    return out;
+    assertThat(p.exitValue()).as(out + err.get()).isEqualTo(exit);
+    return new Cli.Run(exit, out, err.get());
   }
 
   /** bin/java of the newest JDK 22+ installed beside the running one (as in /usr/lib/jvm), or null. */
