@@ -119,9 +119,11 @@ final class WarcExport {
     for (String line : head.split("\r\n")) {
       if (line.regionMatches(true, 0, "Transfer-Encoding:", 0, "Transfer-Encoding:".length())) {
         sb.append("X-Fetchd-Original-").append(line).append("\r\n");
-      } else if (line.regionMatches(true, 0, "Set-Cookie:", 0, "Set-Cookie:".length())) {
-        sb.append(line, 0, "Set-Cookie:".length()).append(' ')
-            .append(HttpHeads.redactSetCookie(line.substring("Set-Cookie:".length()).trim())).append("\r\n");
+      } else if (line.regionMatches(true, 0, "Set-Cookie", 0, "Set-Cookie".length()) && line.indexOf(':') > 0
+          && HttpHeads.isSetCookie(line.substring(0, line.indexOf(':')))) {
+        int colon = line.indexOf(':');
+        sb.append(line, 0, colon + 1).append(' ')
+            .append(HttpHeads.redactSetCookie(line.substring(colon + 1).trim())).append("\r\n");
       } else {
         sb.append(line).append("\r\n");
       }

@@ -78,6 +78,19 @@ final class JobWatchers {
       w.lastSeen = signature(seen);
     }
     w.listeners.add(listener);
+    if (w.last != null && seen != null && !signature(seen).equals(w.lastSeen)) {
+      // the watch knows a newer job than this follower was shown (it runs here, or others follow it already):
+      // the change in between comes now, or the follower would miss a start until the next state change
+      Job now = w.last;
+      boolean moved = seen.state() != now.state();
+      fire(List.of(listener), l -> {
+        if (moved) {
+          l.stateChanged(now);
+        } else {
+          l.progressed(now);
+        }
+      });
+    }
     if (fresh) {
       catchUp(w);
     }
@@ -297,7 +310,11 @@ final class JobWatchers {
   }
 
   private static void fire(Watch w, Consumer<JobListener> event) {
-    for (JobListener l : List.copyOf(w.listeners)) {
+    fire(List.copyOf(w.listeners), event);
+  }
+
+  private static void fire(List<JobListener> listeners, Consumer<JobListener> event) {
+    for (JobListener l : listeners) {
       try {
         event.accept(l);
       } catch (RuntimeException e) {

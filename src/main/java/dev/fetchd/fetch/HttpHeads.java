@@ -39,7 +39,8 @@ public final class HttpHeads {
         (name, value) -> secret.test(name) ? dev.fetchd.job.RequestOptions.REDACTED : value);
   }
 
-  private static boolean isSetCookie(String name) {
+  /** Set-Cookie, or the obsolete Set-Cookie2 (RFC 2965), in any case. */
+  public static boolean isSetCookie(String name) {
     return name.equalsIgnoreCase("Set-Cookie") || name.equalsIgnoreCase("Set-Cookie2");
   }
 

@@ -54,11 +54,11 @@ public interface JobStore {
   Future<List<String>> finishedBefore(Instant cutoff, int max);
 
   /**
-   * Ids of jobs that finished before {@code cutoff} whose webhook wants their end event ({@code job.<state>})
-   * and which have no delivery of it recorded, at most {@code max}: the events a replica that died between
-   * saving the job's end and recording the delivery left out.
+   * Ids of jobs that finished before {@code cutoff} (and after {@code after}, when not null) whose webhook wants
+   * their end event ({@code job.<state>}) and which have no delivery of it recorded, at most {@code max}: the
+   * events a replica that died between saving the job's end and recording the delivery left out.
    */
-  Future<List<String>> endedWithoutEndEvent(Instant cutoff, int max);
+  Future<List<String>> endedWithoutEndEvent(Instant after, Instant cutoff, int max);
 
   /**
    * Removes a job and its items (its stored files are the file store's business); the counts of the bodies its

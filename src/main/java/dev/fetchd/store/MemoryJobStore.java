@@ -228,14 +228,14 @@ public final class MemoryJobStore implements JobDriver {
   }
 
   @Override
-  public Future<List<String>> endedWithoutEndEvent(Instant cutoff, int max) {
+  public Future<List<String>> endedWithoutEndEvent(Instant after, Instant cutoff, int max) {
     List<String> out = new ArrayList<>();
     for (Entry e : bySeq.values()) {
       Job j = e.job;
       WebhookEvent end = WebhookEvent.ofJobState(j.state());
       Webhook hook = j.spec().webhook();
       if (end != null && hook != null && hook.wants(end) && j.finishedAt() != null && j.finishedAt().isBefore(cutoff)
-          && !webhooks.has(j.id(), end.wire())) {
+          && (after == null || j.finishedAt().isAfter(after)) && !webhooks.has(j.id(), end.wire())) {
         out.add(j.id());
         if (out.size() >= max) {
           break;

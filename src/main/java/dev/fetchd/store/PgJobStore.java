@@ -440,14 +440,15 @@ public final class PgJobStore implements JobDriver {
   }
 
   @Override
-  public Future<List<String>> endedWithoutEndEvent(Instant cutoff, int max) {
+  public Future<List<String>> endedWithoutEndEvent(Instant after, Instant cutoff, int max) {
     // the partial index of V8 holds the finished jobs that have a webhook; the end event's name is job.<state>
     return pool.preparedQuery("SELECT id FROM fetchd_jobs j WHERE jsonb_exists(spec, 'webhook')"
-            + " AND finished_at IS NOT NULL AND finished_at < $1 AND state IN " + TERMINAL
+            + " AND finished_at IS NOT NULL AND finished_at < $1 AND ($3::timestamptz IS NULL OR finished_at > $3)"
+            + " AND state IN " + TERMINAL
             + " AND jsonb_exists(spec -> 'webhook' -> 'events', 'job.' || state)"
             + " AND NOT EXISTS (SELECT 1 FROM fetchd_webhook_deliveries d WHERE d.job_id = j.id"
             + " AND d.event = 'job.' || j.state) ORDER BY finished_at LIMIT $2")
-        .execute(Tuple.of(PgCodec.odt(cutoff), max))
+        .execute(Tuple.of(PgCodec.odt(cutoff), max, after == null ? null : PgCodec.odt(after)))
         .map(PgJobStore::ids);
   }
 

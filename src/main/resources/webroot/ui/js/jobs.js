@@ -1,8 +1,8 @@
-// The jobs view: one page of GET /jobs (newest first) with a state filter and cursor paging. The running and
-// queued jobs of the page follow ONE event stream (GET /events?jobs=...), whatever their number: a browser
-// keeps six connections per host, so a stream per row could not follow them all. The page is read again now
-// and then (one request for the page, never one per row) to see jobs start, end and arrive; a re-read that
-// shows running or queued rows the stream does not follow (or drops rows it does) opens a new one.
+// The jobs view: one page of GET /jobs (newest first) with a state filter and cursor paging. The running jobs
+// of the page follow ONE event stream (GET /events?jobs=...), whatever their number: a browser keeps six
+// connections per host, so a stream per row could not follow them all. The page is read again now and then
+// (one request for the page, never one per row) to see jobs start, end and arrive; a re-read that shows running
+// rows the stream does not follow (or drops rows it does) opens a new one.
 
 import { ApiError, jobsApi } from './api.js';
 import { announce, el, time, TERMINAL } from './format.js';
@@ -128,12 +128,17 @@ export function renderJobs(main, params, signal) {
     follow();
   };
 
-  /** Opens a stream for the page's running and queued rows unless the open one follows exactly those. */
+  /**
+   * Opens a stream for the page's running rows unless the open one follows them all. Queued rows move at the
+   * page's re-reads: following a job that runs nowhere yet costs the service a store read every few seconds.
+   * A hidden tab follows nothing.
+   */
   const follow = () => {
     if (signal.aborted) {
       return;
     }
-    const wanted = [...rows.values()].filter((r) => !TERMINAL.has(r.job.state)).map((r) => r.job.id);
+    const wanted = document.visibilityState === 'visible'
+      ? [...rows.values()].filter((r) => r.job.state === 'running').map((r) => r.job.id) : [];
     const ids = live?.ids ?? new Set();
     if (wanted.every((id) => ids.has(id)) && [...ids].every((id) => rows.has(id))) {
       return; // rows that ended meanwhile leave the stream's set as their end arrives
@@ -176,6 +181,13 @@ export function renderJobs(main, params, signal) {
           ended(id); // removed meanwhile: the next re-read drops its row
         }
       },
+      gone: () => {
+        if (live === me) {
+          // refused for good: the re-reads move every row again, and the next one asks for a stream anew
+          [...me.ids].forEach(ended);
+          live = null;
+        }
+      },
     });
     for (const id of ids) {
       rows.get(id).tr.dataset.live = 'true'; // which rows the stream follows (the re-read moves the others)
@@ -188,8 +200,17 @@ export function renderJobs(main, params, signal) {
     return me;
   };
 
+  const visibility = () => {
+    if (document.visibilityState === 'visible') {
+      load(); // catch up, and follow again
+    } else {
+      follow(); // hidden: stop following
+    }
+  };
+  document.addEventListener('visibilitychange', visibility);
   signal.addEventListener('abort', () => {
     clearTimeout(timer);
+    document.removeEventListener('visibilitychange', visibility);
     live?.stop();
     live = null;
   });

@@ -26,8 +26,9 @@ export function followJob(id, handlers) {
 
 /**
  * Follows many jobs on one connection: /events?jobs=id,id,... (at most 100). handlers: {progress(id, p),
- * state(id, s), missing(id)}; a job is done after its terminal state or missing. Returns a function that
- * stops following.
+ * state(id, s), missing(id), gone()}; a job is done after its terminal state or missing; gone() when the
+ * service refuses the stream for good (a replica without /events, say), so the caller can fall back. Returns a
+ * function that stops following.
  */
 export function followJobs(ids, handlers) {
   const open = new Set(ids);
@@ -47,14 +48,17 @@ export function followJobs(ids, handlers) {
       }
     },
     done: () => open.size === 0,
+    gone: () => handlers.gone?.(),
+    refused: () => handlers.gone?.(),
   });
 }
 
 /**
  * Reads the event stream at path until done() or stop: each event's JSON data goes to event(name, value).
- * A 404 calls gone(); another refusal (4xx) ends it too, as asking again would not change the answer.
+ * A 404 calls gone(); another refusal (4xx) calls refused() and ends it too, as asking again would not change
+ * the answer.
  */
-function follow(path, { event, done, gone }) {
+function follow(path, { event, done, gone, refused }) {
   const controller = new AbortController();
   let lastId = null;
   let retryMs = 500;
@@ -72,6 +76,7 @@ function follow(path, { event, done, gone }) {
           return;
         }
         if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+          refused?.(res.status);
           return;
         }
         if (!res.ok || !res.body) {

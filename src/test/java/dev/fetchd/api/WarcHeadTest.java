@@ -9,8 +9,10 @@ class WarcHeadTest {
   @Test
   void aHeadStoredBeforeSetCookieRedactionIsRedactedOnTheWayOut() {
     String head = WarcExport.forArchive("HTTP/1.1 200 OK\r\nset-cookie: session=s3cr3t-value; Path=/; HttpOnly\r\n"
-        + "Set-Cookie: theme=\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html");
-    assertThat(head).doesNotContain("s3cr3t-value")
+        + "Set-Cookie: theme=\r\nSet-Cookie2: old=v2-value; Version=1\r\nTransfer-Encoding: chunked\r\n"
+        + "Content-Type: text/html");
+    assertThat(head).doesNotContain("s3cr3t-value", "v2-value")
+        .contains("Set-Cookie2: old=***; Version=1\r\n")
         .contains("set-cookie: session=***; Path=/; HttpOnly\r\n")
         .contains("Set-Cookie: theme=\r\n") // a deletion carries no value
         .contains("X-Fetchd-Original-Transfer-Encoding: chunked\r\n")

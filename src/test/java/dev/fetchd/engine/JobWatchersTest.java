@@ -46,4 +46,35 @@ class JobWatchersTest {
         .onComplete(ar -> answer.complete(ar.result())));
     assertThat(answer.get(5, TimeUnit.SECONDS).state()).isEqualTo(JobState.COMPLETED);
   }
+
+  /**
+   * A stream reads the job (queued), then follows it on the engine's loop; a job that started here in between
+   * must be told to the follower at once, or its view stays "queued" until the next state change.
+   */
+  @Test
+  void aFollowerShownAnOlderJobHearsOfTheChangeItMissed() throws Exception {
+    MemoryJobStore store = new MemoryJobStore();
+    Job job = new Job("j2", new JobSpec(JobType.DOWNLOAD, List.of("https://example.com/"),
+        new Limits(8, 4, 0, 30_000, 60_000, 1 << 20, 2), null, 0, Map.of()), Instant.now(), null, null, null);
+    store.insert(job, List.of()).await(5, TimeUnit.SECONDS);
+    Job seen = job.copy(); // what the API read: queued
+    job.moveTo(JobState.RUNNING, Instant.now(), null); // ... then it started here
+
+    CompletableFuture<JobState> heard = new CompletableFuture<>();
+    vertx.runOnContext(v -> new JobWatchers(vertx, store, id -> job, j -> { }).follow("j2", seen, new JobListener() {
+      @Override
+      public void stateChanged(Job j) {
+        heard.complete(j.state());
+      }
+
+      @Override
+      public void itemFinished(Job j, dev.fetchd.job.Item item) {
+      }
+
+      @Override
+      public void progressed(Job j) {
+      }
+    }));
+    assertThat(heard.get(5, TimeUnit.SECONDS)).isEqualTo(JobState.RUNNING);
+  }
 }

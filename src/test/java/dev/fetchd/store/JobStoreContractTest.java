@@ -540,7 +540,7 @@ abstract class JobStoreContractTest {
     }
     Instant cutoff = T0.plus(1, ChronoUnit.HOURS);
     Job missed = insertWithWebhook(JobState.COMPLETED, cutoff.minusSeconds(60), WebhookEvent.JOB_COMPLETED);
-    Job timedOut = insertWithWebhook(JobState.TIMED_OUT, cutoff.minusSeconds(60), WebhookEvent.JOB_TIMED_OUT,
+    Job timedOut = insertWithWebhook(JobState.TIMED_OUT, cutoff.minusSeconds(120), WebhookEvent.JOB_TIMED_OUT,
         WebhookEvent.ITEM_FAILED);
     Job recorded = insertWithWebhook(JobState.COMPLETED, cutoff.minusSeconds(60), WebhookEvent.JOB_COMPLETED);
     insertWithWebhook(JobState.FAILED, cutoff.minusSeconds(60), WebhookEvent.JOB_COMPLETED); // does not want job.failed
@@ -554,11 +554,14 @@ abstract class JobStoreContractTest {
     hooks.addDelivery(WebhookStore.Delivery.pending("msg_r", recorded.id(), "job.completed", "https://example.com/h",
         "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "{}")).await();
 
-    assertThat(store.endedWithoutEndEvent(cutoff, 100).await()).containsExactlyInAnyOrder(missed.id(), timedOut.id());
-    assertThat(store.endedWithoutEndEvent(cutoff, 1).await()).hasSize(1);
+    assertThat(store.endedWithoutEndEvent(null, cutoff, 100).await()).containsExactlyInAnyOrder(missed.id(), timedOut.id());
+    assertThat(store.endedWithoutEndEvent(cutoff.minusSeconds(61), cutoff, 100).await()).as("ended after")
+        .containsExactlyInAnyOrder(missed.id());
+    assertThat(store.endedWithoutEndEvent(cutoff.minusSeconds(59), cutoff, 100).await()).isEmpty();
+    assertThat(store.endedWithoutEndEvent(null, cutoff, 1).await()).hasSize(1);
     hooks.addDelivery(WebhookStore.Delivery.pending("msg_m", missed.id(), "job.completed", "https://example.com/h",
         "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "{}")).await();
-    assertThat(store.endedWithoutEndEvent(cutoff, 100).await()).containsExactly(timedOut.id());
+    assertThat(store.endedWithoutEndEvent(null, cutoff, 100).await()).containsExactly(timedOut.id());
   }
 
   @Test

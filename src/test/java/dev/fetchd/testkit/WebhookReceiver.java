@@ -46,13 +46,13 @@ public final class WebhookReceiver implements AutoCloseable {
 
   private WebhookReceiver() {
     server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(buf -> {
-      requests.incrementAndGet();
       String id = req.getHeader("webhook-id");
       String ts = req.getHeader("webhook-timestamp");
       String sig = req.getHeader("webhook-signature");
       String body = buf.toString(StandardCharsets.UTF_8);
       received.add(new Received(req.path(), id, ts, sig, body, verifies(secret, id, ts, sig, body),
           System.currentTimeMillis()));
+      requests.incrementAndGet(); // after the record: a count of n means n can be read
       Integer next = answers.poll();
       int status = next != null ? next : answer.getAsInt();
       if (status == STALL) {
