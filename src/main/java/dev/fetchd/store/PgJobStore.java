@@ -43,6 +43,7 @@ import java.util.regex.Pattern;
  * {@link #URL_NOT_LOADED}: the URLs themselves are the job's items ({@link #allItems}).
  */
 public final class PgJobStore implements JobDriver {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(PgJobStore.class);
   /** What a read-back spec holds in place of each URL. */
   public static final String URL_NOT_LOADED = "";
 
@@ -146,6 +147,10 @@ public final class PgJobStore implements JobDriver {
   private final Vertx vertx;
   private final Pool pool;
   private final PgConnectOptions connectOptions;
+  /** Items added since this replica last had the items table analyzed (see {@link #grew}). */
+  private final java.util.concurrent.atomic.AtomicLong itemsSinceAnalyze = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicBoolean analyzing = new java.util.concurrent.atomic.AtomicBoolean();
+  private static final long ANALYZE_AFTER_ITEMS = 20_000;
   private final String schema;
   private final PgNotifier.Channels channels;
   /** The last write of each job with writes in flight: the next one for that job starts after it. */
@@ -283,7 +288,27 @@ public final class PgJobStore implements JobDriver {
             .compose(v -> writeItems(conn, INSERT_ITEMS, items))
             .compose(v -> job.state() == JobState.QUEUED ? notify(conn, channels.jobs(), "") : Future.succeededFuture()))
         .recover(PgJobStore::duplicate)
+        .onSuccess(v -> grew(items.size()))
         .mapEmpty();
+  }
+
+  /**
+   * Items were added: after many, this replica has the items table analyzed rather than wait for autovacuum.
+   * Without statistics (a new database, autovacuum off or not yet round), the item updates' cached plan, made
+   * while the table was small, was kept as the table grew: a 100,000-item job's update statements took 14 s each
+   * and the job crawled; an ANALYZE (which also invalidates cached plans) ended that at once.
+   */
+  private void grew(int rows) {
+    if (itemsSinceAnalyze.addAndGet(rows) < ANALYZE_AFTER_ITEMS || !analyzing.compareAndSet(false, true)) {
+      return;
+    }
+    itemsSinceAnalyze.set(0);
+    pool.query("ANALYZE fetchd_items").execute().onComplete(ar -> {
+      analyzing.set(false);
+      if (ar.failed()) {
+        log.debug("ANALYZE fetchd_items failed: {}", ar.cause().toString());
+      }
+    });
   }
 
   @Override
@@ -308,7 +333,12 @@ public final class PgJobStore implements JobDriver {
                   .compose(v -> notify(conn, channels.jobs(), ""))
                   .map(true);
             })))
-        .recover(PgJobStore::duplicate);
+        .recover(PgJobStore::duplicate)
+        .onSuccess(accepted -> {
+          if (accepted) {
+            grew(items.size());
+          }
+        });
   }
 
   private static <T> Future<T> duplicate(Throwable err) {
@@ -364,7 +394,8 @@ public final class PgJobStore implements JobDriver {
 
   @Override
   public Future<Void> addItems(List<Item> items) {
-    return byJob(items, (jobId, batch) -> inOrder(jobId, () -> writeItems(pool, ADD_ITEMS, batch)));
+    return byJob(items, (jobId, batch) -> inOrder(jobId, () -> writeItems(pool, ADD_ITEMS, batch)))
+        .onSuccess(v -> grew(items.size()));
   }
 
   @Override
@@ -597,7 +628,7 @@ public final class PgJobStore implements JobDriver {
 
   @Override
   public Future<Boolean> addItems(Lease lease, List<Item> items) {
-    return fencedItems(lease, FENCED_ADD_ITEMS, items);
+    return fencedItems(lease, FENCED_ADD_ITEMS, items).onSuccess(v -> grew(items.size()));
   }
 
   private Future<Boolean> fencedItems(Lease lease, String sql, List<Item> items) {
