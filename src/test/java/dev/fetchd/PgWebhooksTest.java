@@ -140,4 +140,35 @@ class PgWebhooksTest {
       }
     }
   }
+
+  @Test
+  void anEventTheStoreRefusedForAMomentIsRecordedOnceItTakesItAgain() {
+    try (WebhookReceiver receiver = WebhookReceiver.start(); RunningService fetchd = replica()) {
+      // the store refuses item.failed deliveries for a moment (job.completed ones still go in)
+      PgTestDatabase.sql(admin, SCHEMA, "ALTER TABLE fetchd_webhook_deliveries ADD CONSTRAINT refuse_for_a_moment"
+          + " CHECK (event <> 'item.failed') NOT VALID");
+      String id;
+      try {
+        JsonObject body = new JsonObject().put("type", "download")
+            .put("urls", new JsonArray(List.of(target.url("/status/404"))))
+            .put("limits", new JsonObject().put("retries", 0))
+            .put("webhook", new JsonObject().put("url", receiver.url("/refused"))
+                .put("events", new JsonArray(List.of("job.completed", "item.failed"))));
+        RunningService.Response r = fetchd.post("/jobs", body.encode());
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        id = r.json().getString("id");
+        receiver.secret(r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret"));
+        // job.completed is recorded after the job's end is saved, long after item.failed was refused
+        RunningService.await("job.completed delivered", WAIT, () -> receiver.requests() == 1);
+        assertThat(receiver.received().get(0).type()).isEqualTo("job.completed");
+      } finally {
+        PgTestDatabase.sql(admin, SCHEMA, "ALTER TABLE fetchd_webhook_deliveries DROP CONSTRAINT refuse_for_a_moment");
+      }
+      RunningService.await("item.failed recorded again and delivered", WAIT, () -> receiver.requests() == 2);
+      WebhookReceiver.Received late = receiver.received().get(1);
+      assertThat(late.type()).isEqualTo("item.failed");
+      assertThat(late.verified()).isTrue();
+      assertThat(new JsonObject(late.body()).getJsonObject("data").getString("jobId")).isEqualTo(id);
+    }
+  }
 }

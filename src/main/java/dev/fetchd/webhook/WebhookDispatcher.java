@@ -50,6 +50,8 @@ public final class WebhookDispatcher {
   /** Room beyond the send timeout before a claimed delivery is due again for another replica. */
   private static final long LEASE_MARGIN_MS = 5_000;
   private static final int MAX_ERROR_CHARS = 500;
+  /** The waits before recording an event again after failed writes: about 40 s in all. */
+  private static final long[] RECORD_RETRY_MS = {1_000, 5_000, 30_000};
 
   private final Vertx vertx;
   private final WebhookStore store;
@@ -151,11 +153,26 @@ public final class WebhookDispatcher {
     String id = deliveryId(job.id(), event, itemIndex);
     String body = new JsonObject().put("type", event.wire()).put("timestamp", Instant.now().toString())
         .put("data", data).encode();
-    store.addDelivery(Delivery.pending(id, job.id(), event.wire(), hook.url(), hook.secret(), body))
-        .onSuccess(v -> pump())
-        .onFailure(err -> log.atError().addKeyValue("jobId", job.id()).log("job {}: webhook {} could not be recorded{}: {}",
-            job.id(), event.wire(), itemIndex < 0 ? " (the engine's sweep for missed end events records it later)"
-                : "; it is lost", err.toString()));
+    store(Delivery.pending(id, job.id(), event.wire(), hook.url(), hook.secret(), body), 0);
+  }
+
+  /**
+   * Records a delivery, again after a failed write while {@link #RECORD_RETRY_MS} lasts (a store that is down
+   * for a moment, a failover): the id is the event's, so a write that did land before its answer was lost is
+   * not doubled.
+   */
+  private void store(Delivery d, int failures) {
+    store.addDelivery(d).onSuccess(v -> pump()).onFailure(err -> {
+      if (failures < RECORD_RETRY_MS.length && !stopped) {
+        log.atWarn().addKeyValue("jobId", d.jobId()).log("job {}: webhook {} could not be recorded, again in {} ms: {}",
+            d.jobId(), d.event(), RECORD_RETRY_MS[failures], err.toString());
+        vertx.setTimer(RECORD_RETRY_MS[failures], t -> store(d, failures + 1));
+      } else {
+        log.atError().addKeyValue("jobId", d.jobId()).log("job {}: webhook {} could not be recorded{}: {}", d.jobId(),
+            d.event(), d.event().startsWith("job.") ? " (the engine's sweep for missed end events records it later)"
+                : "; it is lost", err.toString());
+      }
+    });
   }
 
   /**
