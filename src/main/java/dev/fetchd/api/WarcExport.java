@@ -117,11 +117,10 @@ final class WarcExport {
   static String forArchive(String head) {
     StringBuilder sb = new StringBuilder(head.length() + 16);
     for (String line : head.split("\r\n")) {
+      int colon = line.indexOf(':');
       if (line.regionMatches(true, 0, "Transfer-Encoding:", 0, "Transfer-Encoding:".length())) {
         sb.append("X-Fetchd-Original-").append(line).append("\r\n");
-      } else if (line.regionMatches(true, 0, "Set-Cookie", 0, "Set-Cookie".length()) && line.indexOf(':') > 0
-          && HttpHeads.isSetCookie(line.substring(0, line.indexOf(':')))) {
-        int colon = line.indexOf(':');
+      } else if (colon > 0 && HttpHeads.isSetCookie(line.substring(0, colon))) {
         sb.append(line, 0, colon + 1).append(' ')
             .append(HttpHeads.redactSetCookie(line.substring(colon + 1).trim())).append("\r\n");
       } else {

@@ -112,22 +112,17 @@ final class MemoryWebhookStore implements WebhookStore {
 
   /** Whether a job has a delivery still pending (its job is kept past retention until none is). */
   boolean hasPending(String jobId) {
-    for (String id : byJob.getOrDefault(jobId, new TreeMap<>()).values()) {
-      if (byId.get(id).d().status() == Status.PENDING) {
-        return true;
-      }
-    }
-    return false;
+    return any(jobId, d -> d.status() == Status.PENDING);
   }
 
   /** Whether a delivery of {@code event} is recorded for the job (in any status). */
   boolean has(String jobId, String event) {
-    for (String id : byJob.getOrDefault(jobId, new TreeMap<>()).values()) {
-      if (byId.get(id).d().event().equals(event)) {
-        return true;
-      }
-    }
-    return false;
+    return any(jobId, d -> d.event().equals(event));
+  }
+
+  private boolean any(String jobId, java.util.function.Predicate<Delivery> test) {
+    TreeMap<Long, String> ids = byJob.get(jobId);
+    return ids != null && ids.values().stream().anyMatch(id -> test.test(byId.get(id).d()));
   }
 
   @Override

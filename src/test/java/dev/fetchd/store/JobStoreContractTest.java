@@ -113,7 +113,11 @@ abstract class JobStoreContractTest {
 
   /** Inserts a job already in {@code state} (finished at {@code finishedAt} when terminal). */
   Job insertIn(JobState state, Instant finishedAt) {
-    Job job = newJob(downloadSpec(1), T0, null, null);
+    return insertIn(downloadSpec(1), state, finishedAt);
+  }
+
+  private Job insertIn(JobSpec spec, JobState state, Instant finishedAt) {
+    Job job = newJob(spec, T0, null, null);
     List<Item> items = itemsOf(job);
     if (state != JobState.QUEUED) {
       job.restore(state, T0.plusSeconds(1), state.isTerminal() ? finishedAt : null,
@@ -524,13 +528,7 @@ abstract class JobStoreContractTest {
     Webhook hook = new Webhook("https://example.com/h", List.of(events), "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0");
     JobSpec spec = new JobSpec(JobType.DOWNLOAD, List.of("https://example.com/a"), LIMITS, null, 0, Map.of(), null,
         hook);
-    Job job = newJob(spec, T0, null, null);
-    if (state != JobState.QUEUED) {
-      job.restore(state, T0.plusSeconds(1), state.isTerminal() ? finishedAt : null,
-          state == JobState.FAILED ? new JobError("failed", "could not run") : null);
-    }
-    store.insert(job, itemsOf(job)).await();
-    return job;
+    return insertIn(spec, state, finishedAt);
   }
 
   @Test
