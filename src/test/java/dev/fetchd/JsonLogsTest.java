@@ -79,9 +79,9 @@ class JsonLogsTest {
     assertThat(o.getString("time")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
     assertThat(o.getString("jobId")).isEqualTo("j-1");
     assertThat(o.getString("exception")).isEqualTo(IllegalStateException.class.getName());
-    assertThat(o.getString("exception_message")).isEqualTo("boom");
-    assertThat(o.getValue("stack_trace")).isInstanceOf(String.class);
-    assertThat(o.getString("stack_trace")).contains("boom").contains("JsonLogsTest");
+    assertThat(o.getString("exceptionMessage")).isEqualTo("boom");
+    assertThat(o.getValue("stackTrace")).isInstanceOf(String.class);
+    assertThat(o.getString("stackTrace")).contains("boom").contains("JsonLogsTest");
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------

@@ -50,6 +50,25 @@ public final class HttpHeads {
    * a pair without '=' is all value (RFC 6265bis) and is hidden whole.
    */
   public static String redactSetCookie(String value) {
+    if (value.indexOf(',') < 0) {
+      return redactOneCookie(value);
+    }
+    // RFC 6265 forbids folding several cookies into one line with commas, but servers do it: each cookie's value
+    // goes. A comma starts a cookie only when a token and '=' follow, so an Expires date's comma does not.
+    StringBuilder out = new StringBuilder();
+    int start = 0;
+    java.util.regex.Matcher m = FOLD.matcher(value);
+    while (m.find()) {
+      out.append(redactOneCookie(value.substring(start, m.start()))).append(',');
+      start = m.end();
+    }
+    return out.append(redactOneCookie(value.substring(start))).toString();
+  }
+
+  private static final java.util.regex.Pattern FOLD =
+      java.util.regex.Pattern.compile(",(?=\\s*[!#$%&'*+\\-.^_`|~0-9A-Za-z]+=)");
+
+  private static String redactOneCookie(String value) {
     int semi = value.indexOf(';');
     String pair = semi < 0 ? value : value.substring(0, semi);
     String attributes = semi < 0 ? "" : value.substring(semi);
