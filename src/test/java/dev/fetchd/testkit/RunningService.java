@@ -36,7 +36,8 @@ import java.util.stream.Stream;
 /**
  * fetchd running in this JVM as a user would reach it: over HTTP on a free loopback port, with a fresh data
  * dir. Its Vert.x treats 200 ms on the event loop as blocked; {@link #close()} fails the test if any thread
- * was reported blocked. Private networks are allowed (the targets are on loopback) unless a test says not.
+ * was reported blocked, unless {@link LoopCpu} shows the thread was runnable but given under half a CPU over
+ * that span. Private networks are allowed (the targets are on loopback) unless a test says not.
  */
 public final class RunningService implements AutoCloseable {
   private final Vertx vertx;
@@ -78,6 +79,7 @@ public final class RunningService implements AutoCloseable {
       Vertx vertx = Main.createVertx(new VertxOptions()
           .setMaxEventLoopExecuteTime(200).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
           .setBlockedThreadCheckInterval(20).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS), registry);
+      LoopCpu.start();
       List<String> blocked = Collections.synchronizedList(new ArrayList<>());
       ((VertxInternal) vertx).blockedThreadChecker().setThreadBlockedHandler((BlockedThreadEvent e) -> {
         if (e.thread().getName().contains("eventloop")) {
@@ -101,10 +103,10 @@ public final class RunningService implements AutoCloseable {
         if (!e.thread().getName().contains("eventloop")) {
           return;
         }
-        if (descheduledInSocketIo(e.thread())) {
-          // a non-blocking socket write caught mid-syscall means the OS did not schedule the thread (a
-          // loaded 2-core machine), not that fetchd blocked: reported, not counted
-          System.err.println("note: event loop descheduled during socket I/O: " + e);
+        if (LoopCpu.judge(e.thread(), e.duration()) == LoopCpu.Verdict.STARVED) {
+          // runnable, yet it got under half a CPU over the span: the OS did not schedule it (a loaded 2-core
+          // machine, a GC pause), not fetchd blocking its loop; reported, not counted
+          System.err.println("note: event loop starved, not blocked: " + describe(e));
           return;
         }
         s.blocked.add(describe(e));
@@ -113,20 +115,6 @@ public final class RunningService implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("fetchd did not start", e);
     }
-  }
-
-  private static boolean descheduledInSocketIo(Thread t) {
-    StackTraceElement[] stack = t.getStackTrace();
-    if (stack.length == 0 || !stack[0].isNativeMethod()) {
-      return false;
-    }
-    for (int i = 0; i < Math.min(stack.length, 6); i++) {
-      String c = stack[i].getClassName();
-      if (c.equals("sun.nio.ch.SocketDispatcher") || c.equals("sun.nio.ch.SocketChannelImpl")) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The event and where the thread was when caught, so a failure says what blocked. */
