@@ -530,4 +530,56 @@ class DashboardTest {
       held.clear();
     }
   }
+
+  /**
+   * Behind a proxy that answers GET /events with 404 (a replica of a version without it, or a path the ingress
+   * does not route), the jobs list still moves: its stream is refused for good and the page's re-reads move
+   * the bars instead.
+   */
+  @Test
+  void withoutTheEventsEndpointTheJobsListMovesFromItsReReads() {
+    io.vertx.core.Vertx vx = io.vertx.core.Vertx.vertx();
+    java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    String id = heldJob("noevents");
+    try {
+      io.vertx.core.http.HttpClient client = vx.createHttpClient();
+      io.vertx.core.http.HttpServer proxy = vx.createHttpServer().requestHandler(req -> {
+        if (req.path().equals("/events")) {
+          refused.incrementAndGet();
+          req.response().setStatusCode(404).end();
+          return;
+        }
+        req.pause();
+        client.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(fetchd.baseUrl() + req.uri())
+                .setMethod(req.method()))
+            .compose(out -> {
+              out.headers().setAll(req.headers());
+              return out.send(req);
+            })
+            .compose(in -> {
+              req.response().setStatusCode(in.statusCode()).headers().setAll(in.headers())
+                  .remove("transfer-encoding").remove("connection");
+              req.response().setChunked(in.getHeader("content-length") == null);
+              return in.pipeTo(req.response());
+            })
+            .onFailure(e -> {
+              if (!req.response().headWritten()) {
+                req.response().setStatusCode(502).end();
+              }
+            });
+      }).listen(0, "127.0.0.1").await();
+
+      browser.get("http://127.0.0.1:" + proxy.actualPort() + "/ui/?refresh=1000#/jobs");
+      waiting().until(d -> refused.get() > 0 && rowPercent(id).equals("0"));
+      answerHeld("job=noevents&n=0");
+      waiting().until(d -> rowPercent(id).equals("50"));
+      answerHeld("job=noevents&n=1");
+      waiting().until(d -> d.findElement(jobRow(id)).findElement(By.cssSelector(".badge")).getText().equals("completed"));
+      assertThat(rowPercent(id)).isEqualTo("100");
+    } finally {
+      vx.close().await();
+      fetchd.delete("/jobs/" + id);
+      held.clear();
+    }
+  }
 }
