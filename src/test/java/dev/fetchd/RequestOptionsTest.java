@@ -26,6 +26,9 @@ import org.junit.jupiter.api.Test;
 class RequestOptionsTest {
   static final String TOKEN = "tok-7c1d5e0a9b4f4e2c8d3a";
   static final String API_KEY = "key-2f9e8d7c6b5a4f3e";
+  static final String PROXY_AUTH = "Basic cHJveHktdXNlcjpweC05YTRiN2M=";
+  static final String RAW_COOKIE = "ck-raw-5d8e1f0a";
+  static final String COOKIE_VALUE = "ck-obj-3b6c9d2e";
 
   /** Answers 200 with a small body when the request carries {@code Authorization: Bearer TOKEN}, else 401. */
   static void bearerOnly(HttpServerRequest req) {
@@ -39,7 +42,8 @@ class RequestOptionsTest {
   static JsonObject submit(RunningService fetchd, JsonObject body) {
     RunningService.Response r = fetchd.post("/jobs", body.encode());
     assertThat(r.status()).as(r.body()).isEqualTo(202);
-    assertThat(r.body()).doesNotContain(TOKEN).doesNotContain(API_KEY);
+    assertThat(r.body()).doesNotContain(TOKEN).doesNotContain(API_KEY).doesNotContain(PROXY_AUTH)
+        .doesNotContain(RAW_COOKIE).doesNotContain(COOKIE_VALUE);
     return r.json();
   }
 
@@ -50,8 +54,9 @@ class RequestOptionsTest {
       target.route("/api/export.csv", RequestOptionsTest::bearerOnly);
       JsonObject request = new JsonObject()
           .put("headers", new JsonObject().put("Authorization", "Bearer " + TOKEN).put("X-Api-Key", API_KEY)
-              .put("Accept-Language", "fr"))
-          .put("secretHeaders", new JsonArray().add("x-api-key"));
+              .put("Proxy-Authorization", PROXY_AUTH).put("Cookie", "raw=" + RAW_COOKIE).put("Accept-Language", "fr"))
+          .put("secretHeaders", new JsonArray().add("x-api-key"))
+          .put("cookies", new JsonArray().add(new JsonObject().put("name", "obj").put("value", COOKIE_VALUE)));
       JsonObject job = submit(fetchd, new JsonObject().put("type", "download").put("request", request)
           .put("urls", new JsonArray().add(target.url("/api/export.csv")).add(target.url("/bytes/slow?size=10&delay=300"))));
       String id = job.getString("id");
@@ -65,19 +70,24 @@ class RequestOptionsTest {
       // the target got every header as given
       Map<String, String> got = target.requestHeaders("/api/export.csv").get(0);
       assertThat(got).containsEntry("Authorization", "Bearer " + TOKEN).containsEntry("X-Api-Key", API_KEY)
-          .containsEntry("Accept-Language", "fr");
+          .containsEntry("Proxy-Authorization", PROXY_AUTH).containsEntry("Accept-Language", "fr");
+      assertThat(got.get("Cookie")).contains("raw=" + RAW_COOKIE).contains("obj=" + COOKIE_VALUE);
       assertThat(fetchd.getBytes("/jobs/" + id + "/items/0/content").body()).asString().isEqualTo("id,name\n1,a\n");
 
       // the view names the headers, shows the secret ones as ***
       JsonObject shown = done.getJsonObject("spec").getJsonObject("request");
       assertThat(shown.getJsonObject("headers").getMap()).containsEntry("Authorization", "***")
-          .containsEntry("X-Api-Key", "***").containsEntry("Accept-Language", "fr");
+          .containsEntry("X-Api-Key", "***").containsEntry("Proxy-Authorization", "***").containsEntry("Cookie", "***")
+          .containsEntry("Accept-Language", "fr");
+      assertThat(shown.getJsonArray("cookies").getJsonObject(0).getMap()).containsEntry("name", "obj")
+          .containsEntry("value", "***");
       String eventText = events.get(30, TimeUnit.SECONDS).body();
       assertThat(eventText).contains("event: item").contains("completed");
       List<String> outputs = List.of(done.encode(), fetchd.get("/jobs/" + id).body(), fetchd.get("/jobs").body(),
           fetchd.get("/jobs/" + id + "/items").body(), fetchd.get("/metrics").body(), eventText, logs.text());
       for (String out : outputs) {
-        assertThat(out).doesNotContain(TOKEN).doesNotContain(API_KEY);
+        assertThat(out).doesNotContain(TOKEN).doesNotContain(API_KEY).doesNotContain(PROXY_AUTH)
+            .doesNotContain(RAW_COOKIE).doesNotContain(COOKIE_VALUE);
       }
       assertThat(logs.text()).contains("job " + id + " queued"); // the capture did see the job's lines
     }
