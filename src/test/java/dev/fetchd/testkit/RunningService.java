@@ -96,6 +96,7 @@ public final class RunningService implements AutoCloseable {
       s.get("/jobs?limit=1");
       s.get("/metrics");
       s.get("/ui/"); // the dashboard's static files: the first file sent loads the sendfile path
+      warmOutboundConnect(vertx, verticle.port());
       if (!blocked.isEmpty()) {
         System.err.println("note: event loop slow during start-up and warm-up (not counted): " + blocked.size());
       }
@@ -114,6 +115,23 @@ public final class RunningService implements AutoCloseable {
       return s;
     } catch (Exception e) {
       throw new IllegalStateException("fetchd did not start", e);
+    }
+  }
+
+  /**
+   * The first outbound connection in a JVM loads Netty's connect and DNS resolver classes on the event loop that
+   * makes it (over 200 ms on a loaded machine); a test's first fetch should not pay that one-off cost.
+   */
+  private static void warmOutboundConnect(Vertx vertx, int port) {
+    io.vertx.core.http.HttpClient client = vertx.createHttpClient();
+    try {
+      client.request(io.vertx.core.http.HttpMethod.GET, port, "localhost", "/jobs?limit=1")
+          .compose(req -> req.send().compose(io.vertx.core.http.HttpClientResponse::body))
+          .await(20, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      System.err.println("note: warm-up connection failed: " + e);
+    } finally {
+      client.close();
     }
   }
 
