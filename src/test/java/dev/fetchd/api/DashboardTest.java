@@ -582,4 +582,74 @@ class DashboardTest {
       held.clear();
     }
   }
+
+  private String cell(int index, String label) {
+    return browser.findElement(By.cssSelector("table.items tbody tr[data-index='" + index + "'] td[data-label='" + label + "']"))
+        .getText();
+  }
+
+  private String fact(WebElement dl, String name) {
+    return dl.findElement(By.xpath(".//dt[normalize-space()='" + name + "']/following-sibling::dd[1]")).getText();
+  }
+
+  /**
+   * A download through the form, with limits and labels: the job shows them in its spec, its timings, and per
+   * item the HTTP status, size, duration and attempts (a 503 retried once shows 2), and a too-large body's code.
+   */
+  @Test
+  void aDownloadSubmittedWithLimitsAndLabelsShowsThemAndEachItemsStatusSizeDurationAndAttempts() {
+    open(fetchd, "#/submit");
+    WebElement urls = waiting().until(ExpectedConditions.elementToBeClickable(By.id("urls")));
+    urls.sendKeys(target.url("/bytes/ui-ok?size=2048") + "\n" + target.url("/flaky/ui-once?fail=1&code=503&size=10")
+        + "\n" + target.url("/bytes/ui-big?size=10000"));
+    browser.findElement(By.cssSelector("details.limits summary")).click();
+    browser.findElement(By.id("limits-retries")).sendKeys("1");
+    browser.findElement(By.id("limits-maxBytes")).sendKeys("4096");
+    browser.findElement(By.id("labels")).sendKeys("team=ui\nrun=7");
+    browser.findElement(By.id("submit-job")).click();
+
+    waiting().until(ExpectedConditions.urlMatches("#/jobs/.+"));
+    waiting().until(d -> badge().equals("completed"));
+    String id = browser.getCurrentUrl().replaceAll(".*#/jobs/", "").replaceAll("[?].*", "");
+    JsonObject job = fetchd.get("/jobs/" + id).json();
+    assertThat(job.getJsonObject("spec").getJsonObject("labels").getMap()).containsEntry("team", "ui").containsEntry("run", "7");
+    assertThat(job.getJsonObject("spec").getJsonObject("limits").getInteger("retries")).isEqualTo(1);
+    assertThat(job.getJsonObject("spec").getJsonObject("limits").getLong("maxBytes")).isEqualTo(4096L);
+
+    WebElement spec = browser.findElement(By.cssSelector("#spec dl"));
+    assertThat(fact(spec, "Type")).isEqualTo("download");
+    assertThat(fact(spec, "URLs")).isEqualTo("3");
+    assertThat(fact(spec, "Labels")).contains("team=ui", "run=7");
+    assertThat(fact(spec, "retries")).isEqualTo("1");
+    assertThat(fact(spec, "maxBytes")).contains("4,096");
+    WebElement timings = browser.findElement(By.id("timings"));
+    for (String name : List.of("Created", "Started", "Finished", "Ran for", "Waited")) {
+      assertThat(fact(timings, name)).as(name).isNotBlank().isNotEqualTo("–");
+    }
+
+    waiting().until(d -> d.findElements(By.cssSelector("table.items tbody tr")).size() == 3);
+    assertThat(cell(0, "HTTP")).isEqualTo("200");
+    assertThat(cell(0, "Size")).isEqualTo("2.0 kB");
+    assertThat(cell(0, "Duration")).matches("\\d+ ms|[\\d.]+ s");
+    assertThat(cell(0, "Attempts")).isEqualTo("1");
+    assertThat(cell(1, "HTTP")).isEqualTo("200");
+    assertThat(cell(1, "Attempts")).as("a 503, then a success").isEqualTo("2");
+    assertThat(cell(2, "State")).isEqualTo("failed");
+    assertThat(cell(2, "Error")).contains("too_large");
+    assertThat(cell(2, "Body")).isEqualTo("–");
+  }
+
+  /** A job that ended with an error of its own shows its code and message above the progress. */
+  @Test
+  void aTimedOutJobShowsItsErrorCodeAndMessage() {
+    String id = fetchd.submitDownload(List.of(target.url("/drip/ui-timeout?bytes=100000&intervalMs=200")),
+        new JsonObject().put("timeoutMs", 1000)).getString("id");
+    JsonObject done = fetchd.awaitTerminal(id, WAIT);
+    assertThat(done.getString("state")).isEqualTo("timed_out");
+    JsonObject error = done.getJsonObject("error");
+    open(fetchd, "#/jobs/" + id);
+    WebElement box = waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("job-error")));
+    assertThat(box.getText()).contains(error.getString("code")).contains(error.getString("message"));
+    assertThat(badge()).isEqualTo("timed out");
+  }
 }
