@@ -155,17 +155,22 @@ class EngineLoopTest {
     CompletableFuture<Thread> callerThread = new CompletableFuture<>();
     CompletableFuture<Thread> heardOn = new CompletableFuture<>();
     CompletableFuture<Job> heard = new CompletableFuture<>();
+    CompletableFuture<Void> following = new CompletableFuture<>();
     caller.runOnContext(v -> {
       callerThread.complete(Thread.currentThread());
-      engine().get(id).onSuccess(job -> engine().follow(job, new JobListener() {
-        @Override
-        public void stateChanged(Job j) {
-          heardOn.complete(Thread.currentThread());
-          heard.complete(j);
-        }
-      }));
+      engine().get(id).onSuccess(job -> {
+        engine().follow(job, new JobListener() {
+          @Override
+          public void stateChanged(Job j) {
+            heardOn.complete(Thread.currentThread());
+            heard.complete(j);
+          }
+        });
+        following.complete(null);
+      });
     });
     Thread expected = callerThread.get(10, TimeUnit.SECONDS);
+    following.get(10, TimeUnit.SECONDS); // cancelled before the follow, the job would have nothing left to tell
     fetchd.delete("/jobs/" + id);
     assertThat(heardOn.get(10, TimeUnit.SECONDS)).isSameAs(expected);
     assertThat(heard.get().state().wire()).isEqualTo("cancelled");

@@ -25,7 +25,7 @@ final class LoopCpu {
   enum Verdict {
     /** The thread ran on a CPU, or waited on a lock, a sleep or blocking I/O: fetchd blocked its loop. */
     BLOCKED,
-    /** The thread was runnable but got little CPU over the report's span: the machine, not fetchd. */
+    /** The thread was runnable but used less CPU than the limit allows: the machine was busy, not fetchd. */
     STARVED
   }
 
@@ -41,10 +41,12 @@ final class LoopCpu {
   }
 
   /**
-   * The verdict on a thread reported blocked for {@code durationNs} up to now. Without samples that reach back
-   * over half the span (a thread just started, or no CPU time support) the report counts as blocked, as before.
+   * The verdict on a thread reported blocked for {@code durationNs} up to now, against a limit of
+   * {@code limitNs}. Blocked when it waits on something, or when it used at least three quarters of the limit in
+   * CPU time over the span: what would have passed the limit on a free CPU. Without samples that reach back over
+   * half the span (a thread just started, or no CPU time support) the report counts as blocked, as before.
    */
-  static Verdict judge(Thread t, long durationNs) {
+  static Verdict judge(Thread t, long durationNs, long limitNs) {
     Thread.State state = t.getState();
     if (state == Thread.State.BLOCKED || state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING) {
       return Verdict.BLOCKED; // a lock, a sleep, an await: exactly what the check is for
@@ -60,9 +62,8 @@ final class LoopCpu {
       return Verdict.BLOCKED;
     }
     // the window may start before the task did (the sampler may itself have waited for a CPU): the CPU time in
-    // it bounds the task's from above, so a task that ran at least half its span is never called starved
-    long cpu = cpuNow - since[1];
-    return cpu * 2 >= Math.min(now - since[0], durationNs) ? Verdict.BLOCKED : Verdict.STARVED;
+    // it bounds the task's from above, so a task that used the limit's worth is never called starved
+    return (cpuNow - since[1]) * 4 >= limitNs * 3 ? Verdict.BLOCKED : Verdict.STARVED;
   }
 
   /**

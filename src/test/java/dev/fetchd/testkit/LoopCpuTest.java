@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class LoopCpuTest {
   private static final long SPAN_NS = TimeUnit.MILLISECONDS.toNanos(300);
+  private static final long LIMIT_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
   @BeforeAll
   static void sample() {
@@ -47,7 +48,14 @@ class LoopCpuTest {
       }
     });
     try {
-      assertThat(LoopCpu.judge(t, SPAN_NS)).isEqualTo(LoopCpu.Verdict.BLOCKED);
+      // on a loaded machine the spinning thread gets a share of a CPU: judge it once it has used the limit's worth
+      long start = System.nanoTime() - SPAN_NS - TimeUnit.MILLISECONDS.toNanos(150);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+      while (mx.getThreadCpuTime(t.getId()) < LIMIT_NS && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(LoopCpu.judge(t, System.nanoTime() - start, LIMIT_NS)).isEqualTo(LoopCpu.Verdict.BLOCKED);
     } finally {
       stop.set(true);
     }
@@ -64,7 +72,7 @@ class LoopCpuTest {
       }
     });
     try {
-      assertThat(LoopCpu.judge(t, SPAN_NS)).isEqualTo(LoopCpu.Verdict.BLOCKED);
+      assertThat(LoopCpu.judge(t, SPAN_NS, LIMIT_NS)).isEqualTo(LoopCpu.Verdict.BLOCKED);
     } finally {
       done.countDown();
     }
@@ -81,7 +89,7 @@ class LoopCpuTest {
         }
       });
       assertThat(t.getState()).isEqualTo(Thread.State.RUNNABLE);
-      assertThat(LoopCpu.judge(t, SPAN_NS)).isEqualTo(LoopCpu.Verdict.BLOCKED);
+      assertThat(LoopCpu.judge(t, SPAN_NS, LIMIT_NS)).isEqualTo(LoopCpu.Verdict.BLOCKED);
     }
   }
 
@@ -112,7 +120,7 @@ class LoopCpuTest {
         Thread.sleep(10);
       }
       assertThat(t.getState()).isEqualTo(Thread.State.RUNNABLE);
-      assertThat(LoopCpu.judge(t, SPAN_NS)).isEqualTo(LoopCpu.Verdict.STARVED);
+      assertThat(LoopCpu.judge(t, SPAN_NS, LIMIT_NS)).isEqualTo(LoopCpu.Verdict.STARVED);
     } finally {
       stop.set(true);
       try {

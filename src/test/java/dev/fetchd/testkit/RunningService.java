@@ -36,8 +36,8 @@ import java.util.stream.Stream;
 /**
  * fetchd running in this JVM as a user would reach it: over HTTP on a free loopback port, with a fresh data
  * dir. Its Vert.x treats 200 ms on the event loop as blocked; {@link #close()} fails the test if any thread
- * was reported blocked, unless {@link LoopCpu} shows the thread was runnable but given under half a CPU over
- * that span. Private networks are allowed (the targets are on loopback) unless a test says not.
+ * was reported blocked, unless {@link LoopCpu} shows the thread was runnable and used less CPU than the
+ * limit over that span. Private networks are allowed (the targets are on loopback) unless a test says not.
  */
 public final class RunningService implements AutoCloseable {
   private final Vertx vertx;
@@ -104,9 +104,9 @@ public final class RunningService implements AutoCloseable {
         if (!e.thread().getName().contains("eventloop")) {
           return;
         }
-        if (LoopCpu.judge(e.thread(), e.duration()) == LoopCpu.Verdict.STARVED) {
-          // runnable, yet it got under half a CPU over the span: the OS did not schedule it (a loaded 2-core
-          // machine, a GC pause), not fetchd blocking its loop; reported, not counted
+        if (LoopCpu.judge(e.thread(), e.duration(), e.maxExecTime()) == LoopCpu.Verdict.STARVED) {
+          // runnable, yet it used less CPU than the limit over the span: the OS did not schedule it (a loaded
+          // 2-core machine, a GC pause), not fetchd blocking its loop; reported, not counted
           System.err.println("note: event loop starved, not blocked: " + describe(e));
           return;
         }
