@@ -652,4 +652,41 @@ class DashboardTest {
     assertThat(box.getText()).contains(error.getString("code")).contains(error.getString("message"));
     assertThat(badge()).isEqualTo("timed out");
   }
+
+  /**
+   * Two tokens, two owners: the page shows what the API shows the token it holds, and nothing of the other's
+   * jobs, even by a direct link; the token is kept in this tab's sessionStorage and nowhere else.
+   */
+  @Test
+  void eachTokenSeesOnlyWhatTheApiShowsIt() {
+    String other = "dashboard-other-token-9876543210";
+    try (RunningService guarded = RunningService.start(Map.of("apiTokens", TOKEN + "," + other))) {
+      String mine = guarded.post("/jobs", new JsonObject().put("type", "download")
+          .put("urls", new JsonArray().add(target.url("/bytes/mine?size=10"))).put("labels", new JsonObject().put("who", "alice"))
+          .encode(), "Authorization", "Bearer " + TOKEN).json().getString("id");
+      String theirs = guarded.post("/jobs", new JsonObject().put("type", "download")
+          .put("urls", new JsonArray().add(target.url("/bytes/theirs?size=10"))).put("labels", new JsonObject().put("who", "bob"))
+          .encode(), "Authorization", "Bearer " + other).json().getString("id");
+      try {
+        open(guarded, "#/jobs");
+        waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input"))).sendKeys(other);
+        browser.findElement(By.id("token-save")).click();
+        waiting().until(ExpectedConditions.visibilityOfElementLocated(jobRow(theirs)));
+        assertThat(listedJobs()).containsExactly(theirs);
+        assertThat(browser.getPageSource()).doesNotContain(mine).doesNotContain("alice");
+
+        // a direct link to the other owner's job shows what the API answers that token: no such job
+        open(guarded, "#/jobs/" + mine);
+        waiting().until(d -> d.getPageSource().contains("No job " + mine));
+        assertThat(browser.getPageSource()).doesNotContain("alice").doesNotContain("/bytes/mine");
+
+        org.openqa.selenium.JavascriptExecutor js = (org.openqa.selenium.JavascriptExecutor) browser;
+        assertThat(js.executeScript("return sessionStorage.getItem('fetchd.token')")).isEqualTo(other);
+        assertThat(js.executeScript("return localStorage.length")).isEqualTo(0L);
+        assertThat(js.executeScript("return document.cookie")).isEqualTo("");
+      } finally {
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
+      }
+    }
+  }
 }
