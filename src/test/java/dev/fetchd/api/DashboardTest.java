@@ -689,4 +689,63 @@ class DashboardTest {
       }
     }
   }
+
+  /**
+   * Every visible text on the jobs list, a job with a failed item, and the form showing its errors, against its
+   * background as rendered: WCAG 2 AA contrast (4.5:1, or 3:1 for large text), computed in the page.
+   */
+  private static final String CONTRAST_FAILURES = """
+      const parse = (s) => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+        const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(parseFloat); return { rgb: p.slice(0, 3), a: p.length > 3 ? p[3] : 1 }; };
+      const lum = (c) => { const [r, g, b] = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const background = (el) => { for (; el; el = el.parentElement) { const c = parse(getComputedStyle(el).backgroundColor);
+        if (c && c.a > 0.5) return c.rgb; } return [255, 255, 255]; };
+      const bad = []; let checked = 0;
+      for (const el of document.querySelectorAll('body *')) {
+        if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+        const r = el.getBoundingClientRect(); const st = getComputedStyle(el);
+        if (r.width <= 1 || r.height <= 1 || st.visibility === 'hidden' || el.closest('[hidden]')) continue;
+        const fg = parse(st.color); if (!fg) { bad.push(el.tagName + ' unreadable color ' + st.color); continue; }
+        const l1 = lum(fg.rgb); const l2 = lum(background(el));
+        const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+        const size = parseFloat(st.fontSize); const large = size >= 24 || (size >= 18.66 && parseInt(st.fontWeight) >= 700);
+        checked++;
+        if (ratio < (large ? 3 : 4.5)) bad.push(el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+      }
+      return checked === 0 ? ['nothing checked'] : bad;
+      """;
+
+  @SuppressWarnings("unchecked")
+  private List<String> contrastFailures() {
+    return (List<String>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(CONTRAST_FAILURES);
+  }
+
+  @Test
+  void textHasEnoughContrastOnEveryView() {
+    String failedJob = fetchd.submitDownload(List.of(target.url("/bytes/contrast?size=10"), target.url("/status/404")), null)
+        .getString("id");
+    fetchd.awaitTerminal(failedJob, WAIT);
+    String running = heldJob("contrast");
+    try {
+      open(fetchd, "#/jobs");
+      waiting().until(ExpectedConditions.visibilityOfElementLocated(jobRow(running)));
+      waiting().until(ExpectedConditions.visibilityOfElementLocated(jobRow(failedJob)));
+      assertThat(contrastFailures()).as("jobs list").isEmpty();
+
+      open(fetchd, "#/jobs/" + failedJob + "?items=failed");
+      waiting().until(d -> badge().equals("completed"));
+      waiting().until(ExpectedConditions.elementToBeClickable(By.cssSelector("tr[data-state='failed'] details.item-error summary"))).click();
+      assertThat(contrastFailures()).as("job view").isEmpty();
+
+      open(fetchd, "#/submit");
+      waiting().until(ExpectedConditions.elementToBeClickable(By.id("urls"))).sendKeys("ftp://example.com/x");
+      browser.findElement(By.id("submit-job")).click();
+      waiting().until(ExpectedConditions.visibilityOfElementLocated(By.id("urls-error")));
+      assertThat(contrastFailures()).as("form with errors").isEmpty();
+    } finally {
+      fetchd.delete("/jobs/" + running);
+      held.clear();
+    }
+  }
 }
