@@ -6,8 +6,12 @@ import dev.fetchd.testkit.RunningService;
 import dev.fetchd.testkit.TargetServer;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.Reader;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -17,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -106,6 +111,44 @@ class CliTest {
     assertThat(progress).as(r.toString()).isNotEmpty();
     assertThat(progress.get(progress.size() - 1)).as(r.toString())
         .containsPattern("cancelled +2/2 done \\(1 succeeded, 0 failed, 0 skipped, 1 cancelled\\)");
+  }
+
+  /**
+   * A job that runs past its deadline ends {@code timed_out}: exit 1 like a failed or cancelled job, although none
+   * of its items failed, for {@code submit --watch} and for {@code wait}, whether the job is still running when
+   * {@code wait} starts or has already ended.
+   */
+  @Test
+  void aJobThatTimesOutEndsWithExitOneForWatchAndWait() {
+    // submit has no deadline option: this service gives every job the least deadline a job may have, 1 s
+    try (RunningService deadline = RunningService.start(Map.of("limits.timeoutMs", 1000))) {
+      Cli c = new Cli(deadline.baseUrl());
+      Cli.Run watched = c.run("submit", "--watch", target.url("/bytes/before-deadline?size=10"), target.url("/stall"));
+      assertThat(watched.exit()).as(watched.toString()).isEqualTo(1);
+      String id = watched.lines().get(0);
+      assertThat(id).matches(ID);
+      assertThat(deadline.get("/jobs/" + id).json().getString("state")).isEqualTo("timed_out");
+      List<String> progress = watched.lines().stream().filter(l -> l.matches("\\d\\d:\\d\\d:\\d\\d [a-z_]+ +\\d+/\\d+ done .*")).toList();
+      assertThat(progress).as(watched.toString()).isNotEmpty();
+      assertThat(progress.get(progress.size() - 1)).as(watched.toString())
+          .containsPattern("timed_out 2/2 done \\(1 succeeded, 0 failed, 0 skipped, 1 cancelled\\)");
+      assertThat(watched.out()).as(watched.toString()).containsPattern(Pattern.quote("job " + id + " timed_out in ")
+          + ".*: 2 items: 1 succeeded, 0 failed, 0 skipped, 1 cancelled; 10 B\n  timed_out: job deadline of 1000 ms passed\n");
+
+      // wait on the job that ended: at once, the same summary and exit code
+      Cli.Run ended = c.run("wait", id);
+      assertThat(ended.exit()).as(ended.toString()).isEqualTo(1);
+      assertThat(ended.out()).as(ended.toString())
+          .contains("job " + id + " timed_out in ", "  timed_out: job deadline of 1000 ms passed");
+
+      // wait right after submitting: it follows the job (running, unless this machine took a second to get there)
+      String later = c.run("submit", target.url("/stall")).lines().get(0);
+      Cli.Run followed = c.run("wait", later);
+      assertThat(followed.exit()).as(followed.toString()).isEqualTo(1);
+      assertThat(followed.out()).as(followed.toString())
+          .contains("job " + later + " timed_out in ", "  timed_out: job deadline of 1000 ms passed");
+      assertThat(deadline.get("/jobs/" + later).json().getString("state")).isEqualTo("timed_out");
+    }
   }
 
   @Test
@@ -311,6 +354,134 @@ class CliTest {
     }, out, ProgressView.NONE).interrupted();
     assertThat(shown.toString()).contains("job " + id + " cancelled");
     assertThat(fetchd.get("/jobs/" + id).json().getString("state")).isEqualTo("cancelled");
+  }
+
+  /**
+   * Ctrl-C for real: {@code submit --watch} runs as its own JVM (this one's Java) on a pseudo-terminal (script(1)),
+   * and the test types at it as a person would. The byte 0x03 goes in at the terminal's input; the pty's line
+   * discipline turns it into SIGINT for the foreground process group (the JVM), whose shutdown hook asks on the
+   * terminal. "y" cancels the job on the service; "n" leaves it running.
+   */
+  @Test
+  void ctrlCOnATerminalAsksThenCancelsTheJobOnYesAndLeavesItRunningOnNo() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")),
+        "needs script(1) (util-linux) for a pseudo-terminal");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        new ProcessBuilder("env", "--default-signal=INT", "true").start().waitFor() == 0,
+        "needs env --default-signal (GNU coreutils 8.31+)");
+
+    String yes = interruptWatchAndAnswer("y");
+    assertThat(fetchd.awaitTerminal(yes, Duration.ofSeconds(20)).getString("state")).isEqualTo("cancelled");
+
+    String no = interruptWatchAndAnswer("n");
+    try {
+      // the CLI has exited: nothing is left that could still cancel it
+      assertThat(fetchd.get("/jobs/" + no).json().getString("state")).isEqualTo("running");
+    } finally {
+      fetchd.delete("/jobs/" + no);
+    }
+  }
+
+  /**
+   * Starts {@code submit --watch} of a job that stalls, on a terminal; types Ctrl-C once its progress bar shows,
+   * waits for the question and answers it; returns the job's id once the CLI has exited.
+   */
+  private static String interruptWatchAndAnswer(String answer) throws Exception {
+    Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+    // exec: the JVM replaces the shell, so it alone is the terminal's foreground process. env --default-signal:
+    // a JVM that starts with SIGINT ignored (as anything started in the background by a non-interactive shell
+    // is, a CI runner's say) keeps ignoring it, and Ctrl-C would do nothing
+    String command = "exec env --default-signal=INT '" + javaBin + "' -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+        + " dev.fetchd.Main submit --watch '" + target.url("/stall") + "'";
+    try (Terminal t = new Terminal(command)) {
+      t.await("the job id", screen -> ID.matcher(screen).find());
+      Matcher m = ID.matcher(t.screen());
+      assertThat(m.find()).isTrue();
+      String id = m.group();
+      // the bar is drawn by the watch, which installs its Ctrl-C hook before it begins
+      t.await("the progress bar", screen -> screen.contains("] 0/1"));
+      assertThat(fetchd.get("/jobs/" + id).json().getString("state")).isEqualTo("running");
+
+      t.type("\u0003");
+      String question = "Cancel job " + id + " on the service? [y/N] ";
+      t.await("the question", screen -> screen.contains(question));
+      t.type(answer + "\n");
+      int exit = t.exit();
+      String shown = t.screen();
+      // the terminal echoes what is typed, and ends every line in \r\n
+      if (answer.equals("y")) {
+        assertThat(shown).containsPattern(Pattern.quote(question) + "y\r\n(.*\r\n)*job " + id + " cancelled\r\n");
+      } else {
+        assertThat(shown).contains(question + "n\r\n")
+            .contains("job " + id + " keeps running; follow it with: fetchd wait " + id);
+        // the JVM ended on SIGINT: 128 + 2, what a shell reports for an interrupted command. (Not checked on a
+        // yes: the watch sees the job end too, and its own System.exit(1) may win the race to halt the JVM.)
+        assertThat(exit).as(shown).isEqualTo(130);
+      }
+      return id;
+    }
+  }
+
+  /** A command on a pseudo-terminal of its own (script(1)): what it has shown so far, and keys typed at it. */
+  private static final class Terminal implements AutoCloseable {
+    private final Process p;
+    private final StringBuffer screen = new StringBuffer();
+    private final Thread reader;
+
+    Terminal(String command) throws IOException {
+      // niced, as in aNewerJdkDrawsTheBarOnlyOnATerminal: a starting JVM must not starve this one's fetchd
+      ProcessBuilder pb = new ProcessBuilder("nice", "-n", "15", "/usr/bin/script", "-qfec", command, "/dev/null");
+      pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+      pb.environment().put("FETCHD_URL", fetchd.baseUrl());
+      pb.environment().put("SHELL", "/bin/sh"); // what script(1) runs the command with
+      pb.environment().remove("FETCHD_TOKEN");
+      pb.redirectErrorStream(true);
+      p = pb.start();
+      reader = new Thread(() -> {
+        try (Reader r = new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)) {
+          char[] buf = new char[4096];
+          for (int n; (n = r.read(buf)) >= 0; ) {
+            screen.append(buf, 0, n);
+          }
+        } catch (IOException e) {
+          // the terminal closed
+        }
+      }, "terminal-reader");
+      reader.start();
+    }
+
+    String screen() {
+      return screen.toString();
+    }
+
+    /** Polls until the screen shows {@code what}; fails at once if the command exits without showing it. */
+    void await(String what, java.util.function.Predicate<String> shows) throws InterruptedException {
+      RunningService.await(what + " on the terminal", Duration.ofSeconds(60),
+          () -> shows.test(screen()) || !p.isAlive(), this::screen);
+      if (!p.isAlive()) {
+        reader.join(5_000);
+      }
+      assertThat(shows.test(screen())).as("the terminal showed " + what + " before exit; it showed:\n" + screen()).isTrue();
+    }
+
+    /** Types at the terminal's keyboard: the bytes reach the command through the pty's line discipline. */
+    void type(String keys) throws IOException {
+      p.getOutputStream().write(keys.getBytes(StandardCharsets.UTF_8));
+      p.getOutputStream().flush();
+    }
+
+    int exit() throws InterruptedException {
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("exited; it showed:\n" + screen()).isTrue();
+      reader.join(5_000);
+      return p.exitValue();
+    }
+
+    @Override
+    public void close() throws IOException {
+      p.getOutputStream().close();
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
   }
 
   @Test
