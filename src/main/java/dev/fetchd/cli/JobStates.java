@@ -36,10 +36,11 @@ final class JobStates {
     return p.getLong("succeeded", 0L) + p.getLong("failed", 0L) + p.getLong("skipped", 0L) + p.getLong("cancelled", 0L);
   }
 
-  /** "3 items: 2 succeeded, 1 failed, 0 skipped" (cancelled when there are any), then the bytes. */
+  /** "3 items: 2 succeeded, 1 failed, 0 skipped" ("1 item: ..."; cancelled when there are any), then the bytes. */
   static String counts(JsonObject p) {
     StringBuilder b = new StringBuilder();
-    b.append(p.getLong("total", 0L)).append(" items: ")
+    long total = p.getLong("total", 0L);
+    b.append(total).append(total == 1 ? " item: " : " items: ")
         .append(p.getLong("succeeded", 0L)).append(" succeeded, ")
         .append(p.getLong("failed", 0L)).append(" failed, ")
         .append(p.getLong("skipped", 0L)).append(" skipped");

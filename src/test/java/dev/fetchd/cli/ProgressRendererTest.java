@@ -72,6 +72,7 @@ class ProgressRendererTest {
     assertThat(bar.toString()).contains("5 unchanged");
     assertThat(JobStates.counts(progress(10, 10, 0, 1024).put("unchanged", 9)))
         .isEqualTo("10 items: 10 succeeded, 0 failed, 0 skipped (9 unchanged); 1.0 KiB");
+    assertThat(JobStates.counts(progress(1, 1, 0, 10))).startsWith("1 item: 1 succeeded");
   }
 
   @Test
