@@ -52,10 +52,14 @@ class PgWebhooksTest {
   }
 
   private static RunningService replica(long leaseMs) {
+    return replica(leaseMs, KEY, 2000);
+  }
+
+  private static RunningService replica(long leaseMs, String key, long retryBaseMs) {
     // the first retry comes 1.6 to 2.4 s after a failed attempt: time enough to stop the first replica before it
     // with a secrets key: webhook secrets are sealed at rest, and a replica with the same key opens them
     return RunningService.start(new HashMap<>(Map.of("store", "postgres", "pg.url", PgTestDatabase.url(),
-        "pg.schema", SCHEMA, "leaseMs", leaseMs, "webhooks.retryBaseMs", 2000, "secrets.key", KEY)));
+        "pg.schema", SCHEMA, "leaseMs", leaseMs, "webhooks.retryBaseMs", retryBaseMs, "secrets.key", key)));
   }
 
   private static JsonArray deliveries(RunningService s, String id) {
@@ -314,6 +318,72 @@ class PgWebhooksTest {
       for (String out : outs) {
         assertThat(out).doesNotContain(RequestOptionsTest.TOKEN).doesNotContain(RequestOptionsTest.API_KEY)
             .doesNotContain(cookie);
+      }
+    }
+  }
+
+  /**
+   * A job whose secret request values a replica cannot open (its secrets.key is not the one they were sealed
+   * with) ends failed, secrets_unavailable. That replica cannot open the webhook's secret either, so it cannot
+   * sign job.failed: it sends nothing and says why in the delivery, which a replica with the right key then
+   * delivers, signed with the webhook's secret.
+   */
+  @Test
+  void jobFailedForSecretsAReplicaCannotOpenIsNotSentUnsignedAndIsDeliveredByAReplicaWithTheKey() {
+    String otherKey = java.util.Base64.getEncoder().encodeToString("o".repeat(32).getBytes());
+    target.route("/api/export.csv", RequestOptionsTest::bearerOnly);
+    try (WebhookReceiver receiver = WebhookReceiver.start()) {
+      String id;
+      try (RunningService keyed = replica()) {
+        JsonObject body = new JsonObject().put("type", "download")
+            .put("urls", new JsonArray(List.of(target.url("/api/export.csv"))))
+            .put("request", new JsonObject().put("headers", new JsonObject()
+                .put("Authorization", "Bearer " + RequestOptionsTest.TOKEN)))
+            .put("webhook", new JsonObject().put("url", receiver.url("/mis-keyed"))
+                .put("events", new JsonArray(List.of("job.failed"))));
+        RunningService.Response r = keyed.post("/jobs", body.encode());
+        assertThat(r.status()).as(r.body()).isEqualTo(202);
+        id = r.json().getString("id");
+        receiver.secret(r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret"));
+        assertThat(keyed.awaitTerminal(id, WAIT).getString("state")).isEqualTo("completed");
+      }
+      // the same row run again by a replica with another key (as SecretsAtRestTest does)
+      PgTestDatabase.sql(admin, SCHEMA, "UPDATE fetchd_jobs SET state = 'queued', started_at = NULL, finished_at = NULL,"
+          + " claimed_by = NULL, deadline_at = NULL WHERE id = '" + id + "'");
+      PgTestDatabase.sql(admin, SCHEMA, "UPDATE fetchd_items SET state = 'queued' WHERE job_id = '" + id + "'");
+      int fetched = target.requestHeaders("/api/export.csv").size();
+      try (RunningService misKeyed = replica(2000, otherKey, 200)) {
+        JsonObject job = misKeyed.awaitTerminal(id, WAIT);
+        assertThat(job.getString("state")).isEqualTo("failed");
+        assertThat(job.getJsonObject("error").getString("code")).isEqualTo("secrets_unavailable");
+        RunningService.await("an attempt recorded, and why it sent nothing", WAIT, () -> {
+          JsonArray all = deliveries(misKeyed, id);
+          return all.size() == 1 && all.getJsonObject(0).getInteger("attempts") >= 1
+              && all.getJsonObject(0).getString("lastError") != null;
+        }, () -> deliveries(misKeyed, id).encode());
+        JsonObject d = deliveries(misKeyed, id).getJsonObject(0);
+        assertThat(d.getString("event")).isEqualTo("job.failed");
+        assertThat(d.getString("status")).as(d.encode()).isEqualTo("pending");
+        assertThat(d.getString("lastError")).contains("secrets.key");
+        assertThat(d.getInteger("lastStatus")).isNull();
+      }
+      assertThat(receiver.requests()).as("requests signed with a key the receiver does not know").isZero();
+      assertThat(target.requestHeaders("/api/export.csv")).hasSize(fetched);
+
+      try (RunningService keyed = replica()) {
+        RunningService.await("job.failed delivered by the replica with the key", WAIT,
+            () -> deliveries(keyed, id).getJsonObject(0).getString("status").equals("succeeded"),
+            () -> deliveries(keyed, id).encode());
+        List<WebhookReceiver.Received> got = receiver.received();
+        assertThat(got).hasSize(1);
+        assertThat(got.get(0).verified()).as("signature " + got.get(0).signature()).isTrue();
+        JsonObject data = got.get(0).json().getJsonObject("data");
+        assertThat(got.get(0).type()).isEqualTo("job.failed");
+        assertThat(data.getString("id")).isEqualTo(id);
+        assertThat(data.getString("state")).isEqualTo("failed");
+        assertThat(data.getJsonObject("error").getString("code")).isEqualTo("secrets_unavailable");
+        assertThat(got.get(0).body()).doesNotContain(RequestOptionsTest.TOKEN);
+        assertThat(deliveries(keyed, id).getJsonObject(0).getInteger("lastStatus")).isEqualTo(200);
       }
     }
   }
