@@ -112,7 +112,8 @@ final class PgCodec {
 
   /**
    * A webhook secret as kept: sealed when the store had a key (opened here), in clear otherwise. A sealed one
-   * without the key stays sealed, and its deliveries carry signatures the receiver will refuse.
+   * without the key stays sealed: its deliveries are not sent by this replica (nothing to sign with) but left to
+   * one with the key, and a delivery recorded with it keeps it sealed as it is.
    */
   static String openIfSealed(String value, String jobId, SecretBox secrets) {
     if (value == null || secrets == null || !value.startsWith(SecretBox.PREFIX)) {

@@ -120,6 +120,9 @@ final class PgWebhookStore implements WebhookStore {
 
   private String seal(String secret, String jobId) {
     SecretBox box = secrets.get();
-    return box == null || secret == null || secret.isEmpty() ? secret : box.seal(secret, jobId);
+    // one still sealed (this replica's key did not open it) is kept as it is, for a replica with that key to open;
+    // sealed again, it would open with no key at all
+    return box == null || secret == null || secret.isEmpty() || secret.startsWith(SecretBox.PREFIX) ? secret
+        : box.seal(secret, jobId);
   }
 }

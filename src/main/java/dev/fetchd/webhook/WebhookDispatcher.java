@@ -246,6 +246,13 @@ public final class WebhookDispatcher {
       done(d, null, "the webhook URL is not valid", false);
       return;
     }
+    if (d.secret() == null || WebhookSigner.secretProblem(d.secret()) != null) {
+      // a secret sealed with another secrets.key than this replica's stays sealed when read: nothing to sign with,
+      // and an unsigned or wrongly signed post would be refused. Tried again later: a replica with the key sends it
+      done(d, null, "secret_unavailable: the webhook secret does not open with this replica's secrets.key"
+          + " (FETCHD_SECRETS_KEY)", true);
+      return;
+    }
     guard.check(u.host()).onComplete(ar -> {
       if (ar.failed()) {
         done(d, null, "cannot resolve " + u.host() + ": " + ar.cause().getMessage(), true);
