@@ -181,6 +181,24 @@ class OneEngineTest {
     }
   }
 
+  /**
+   * The last save of a job's outcomes is retried for about 3 s; with the shortest lease allowed (1 s) the lease
+   * must still be renewed meanwhile, or the rescuer takes the job back and runs it again as another attempt.
+   */
+  @Test
+  void aJobSavingItsEndKeepsItsLeaseThoughTheSaveOutlastsIt() {
+    try (RunningService fetchd = replica(Map.of("leaseMs", 1000))) {
+      exec("CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.url LIKE '%poison%' AND NEW.state <> 'queued'"
+          + " THEN RAISE EXCEPTION 'poisoned write'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+      exec("CREATE TRIGGER poison BEFORE UPDATE ON fetchd_items FOR EACH ROW EXECUTE FUNCTION poison()");
+      String id = fetchd.submitDownload(List.of(target.url("/bytes/ok-1"), target.url("/bytes/poison")), null)
+          .getString("id");
+      JsonObject done = fetchd.awaitTerminal(id, Duration.ofSeconds(30));
+      assertThat(done.getJsonObject("error").getString("code")).as(done.encode()).isEqualTo("store_write_failed");
+      assertThat(sql("SELECT attempt FROM fetchd_jobs WHERE id = '" + id + "'")).as("claimed once").isEqualTo(1);
+    }
+  }
+
   // ---- 3: one watch per job per replica ---------------------------------------------------------------
 
   @Test

@@ -89,12 +89,10 @@ final class Claimer {
 
   /** Renews the leases of the jobs running here; stops those taken over, cancels those asked to cancel. */
   private void heartbeat() {
+    // a finished job is renewed too while its end is saved: that save is retried for seconds, longer than a
+    // short lease, and a lease run out meanwhile would have the rescuer run the job again
     Set<String> ids = new HashSet<>();
-    engine.runningJobs().forEach(rj -> {
-      if (!rj.finished()) {
-        ids.add(rj.job.id());
-      }
-    });
+    engine.runningJobs().forEach(rj -> ids.add(rj.job.id()));
     if (ids.isEmpty()) {
       return;
     }
@@ -112,7 +110,9 @@ final class Claimer {
           continue;
         }
         if (!ar.result().held().contains(id)) {
-          rj.lose();
+          if (!rj.finished()) {
+            rj.lose(); // a finished one not held any more has had its end saved, or will be refused by the fence
+          }
         } else if (ar.result().cancelRequested().containsKey(id)) {
           engine.cancelRequested(id);
         }
