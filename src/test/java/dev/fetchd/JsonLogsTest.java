@@ -25,22 +25,17 @@ import org.apache.logging.log4j.util.SortedArrayStringMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** FETCHD_LOG_FORMAT=json: every stdout line is a JSON object, and a job's lines carry its id as jobId. */
+/**
+ * FETCHD_LOG_FORMAT=json: every stdout line is a JSON object, and a job's lines carry its id as jobId. Without it
+ * the lines are text on stderr; any other value is refused at start.
+ */
 class JsonLogsTest {
 
   @Test
   void jsonFormatWritesOneObjectPerLineWithTheJobIdOnTheJobsTransitions(@TempDir Path dir) throws Exception {
     Path stdout = dir.resolve("stdout.log");
     Path stderr = dir.resolve("stderr.log");
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "dev.fetchd.Main");
-    pb.environment().keySet().removeIf(k -> k.startsWith("FETCHD_"));
-    pb.environment().put("FETCHD_HTTP_PORT", "0");
-    pb.environment().put("FETCHD_DATA_DIR", dir.resolve("data").toString());
-    pb.environment().put("FETCHD_ALLOW_PRIVATE_NETWORKS", "true");
-    pb.environment().put("FETCHD_LOG_FORMAT", "json");
-    pb.redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-    Process p = pb.start();
+    Process p = start(dir, "json");
     try (TargetServer target = TargetServer.start()) {
       int port = Integer.parseInt(message(waitFor(stdout, o -> message(o).contains("listening on port")))
           .replaceAll(".*listening on port (\\d+).*", "$1"));
@@ -84,7 +79,85 @@ class JsonLogsTest {
     assertThat(o.getString("stackTrace")).contains("boom").contains("JsonLogsTest");
   }
 
+  @Test
+  void withoutALogFormatTheLinesAreTextOnStderr(@TempDir Path dir) throws Exception {
+    Process p = start(dir, null);
+    try {
+      String listening = waitForLine(dir.resolve("stderr.log"), l -> l.contains("listening on port"), p);
+      // the text layout: time, level, logger, a dash, the message
+      assertThat(listening).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}[+-]\\d{4} INFO "
+          + "dev\\.fetchd\\.FetchdVerticle - fetchd listening on port \\d+ .*");
+      p.destroy();
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      List<String> lines = Files.readAllLines(dir.resolve("stderr.log"), StandardCharsets.UTF_8);
+      assertThat(lines).anyMatch(l -> l.contains("fetchd stopped") || l.contains("shutting down"))
+          .noneMatch(l -> l.trim().startsWith("{"))
+          .allSatisfy(l -> assertThat(isJsonObject(l)).as("a JSON line: %s", l).isFalse());
+      assertThat(Files.readString(dir.resolve("stdout.log"))).as("nothing logged on stdout").isEmpty();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
+  @Test
+  void anUnknownLogFormatIsRefusedAtStartNamingTheSetting(@TempDir Path dir) throws Exception {
+    Process p = start(dir, "xml");
+    try {
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("fetchd exits instead of starting").isTrue();
+      assertThat(p.exitValue()).as("a configuration error's exit code").isEqualTo(2);
+      String stderr = Files.readString(dir.resolve("stderr.log"));
+      assertThat(stderr).contains("bad configuration").contains("FETCHD_LOG_FORMAT").contains("'xml'")
+          .contains("text or json").doesNotContain("listening on port");
+      assertThat(Files.readString(dir.resolve("stdout.log"))).isEmpty();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------------
+
+  /** fetchd as a process of its own on a free port, stdout and stderr to files in {@code dir}; no format: unset. */
+  private static Process start(Path dir, String logFormat) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "dev.fetchd.Main");
+    pb.environment().keySet().removeIf(k -> k.startsWith("FETCHD_"));
+    pb.environment().put("FETCHD_HTTP_PORT", "0");
+    pb.environment().put("FETCHD_DATA_DIR", dir.resolve("data").toString());
+    pb.environment().put("FETCHD_ALLOW_PRIVATE_NETWORKS", "true");
+    if (logFormat != null) {
+      pb.environment().put("FETCHD_LOG_FORMAT", logFormat);
+    }
+    pb.redirectOutput(dir.resolve("stdout.log").toFile()).redirectError(dir.resolve("stderr.log").toFile());
+    return pb.start();
+  }
+
+  private static boolean isJsonObject(String line) {
+    try {
+      new JsonObject(line);
+      return true;
+    } catch (DecodeException | ClassCastException e) {
+      return false;
+    }
+  }
+
+  /** The first complete line of a file that matches, polled until 30 s have passed or the process ended. */
+  private static String waitForLine(Path file, java.util.function.Predicate<String> what, Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+      int end = text.lastIndexOf('\n'); // the last line may be half written
+      for (String line : end < 0 ? List.<String>of() : List.of(text.substring(0, end).split("\n"))) {
+        if (what.test(line)) {
+          return line;
+        }
+      }
+      if (!p.isAlive()) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no such line in:\n" + (Files.exists(file) ? Files.readString(file) : "(no file)"));
+  }
 
   private static String message(JsonObject o) {
     return o.getString("message", "");
