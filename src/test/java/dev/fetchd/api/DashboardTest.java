@@ -108,7 +108,12 @@ class DashboardTest {
     return (WebDriverWait) new WebDriverWait(browser, WAIT).ignoring(StaleElementReferenceException.class);
   }
 
+  /**
+   * Loads the page afresh at this view. Going to the URL the browser is at already would change nothing (no
+   * hashchange): a form left filled in, or with its errors, by the test before would still be there.
+   */
   private void open(RunningService service, String hash) {
+    browser.get("about:blank");
     browser.get(service.baseUrl() + "/ui/" + hash);
   }
 
