@@ -86,8 +86,11 @@ public final class FetchdVerticle extends VerticleBase {
             .setMaxRedirects(0)
             .setTrustAll(false)
             .setVerifyHost(true),
-        // the global semaphore is the limit; the pool must never be the bottleneck nor queue behind it
-        new PoolOptions().setHttp1MaxSize(config.fetchMaxConcurrency()).setMaxWaitQueueSize(config.fetchMaxConcurrency()));
+        // the global semaphore is the limit; the pool must never be the bottleneck nor queue behind it. Its wait
+        // queue has room beyond the permits: a cancelled fetch gives its permit back at once, while its request
+        // and connection leave the pool a moment later, and the next fetch must not be refused meanwhile
+        new PoolOptions().setHttp1MaxSize(config.fetchMaxConcurrency())
+            .setMaxWaitQueueSize(4 * config.fetchMaxConcurrency()));
     AddressGuard guard = new AddressGuard(config.allowPrivateNetworks(), config.allowNetworks(), resolver());
     Fetcher fetcher = new Fetcher(vertx, client, files, guard, config.fetchMaxRedirects(), config.fetchMaxRetryAfterMs(),
         config.fetchUserAgent());

@@ -581,6 +581,11 @@ public final class FetchCall {
           || t instanceof io.netty.channel.ConnectTimeoutException) {
         return FetchResult.failure(ErrorCode.TIMEOUT, msg, true);
       }
+      if (t instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
+        // the pool's wait queue was full for a moment (connections of cancelled fetches still closing): nothing
+        // was asked of the target, so it is worth another try, not an invalid answer
+        return FetchResult.failure(ErrorCode.CONNECT_FAILED, "connection pool busy: " + msg, true);
+      }
       if (t instanceof UnknownHostException) {
         return FetchResult.failure(ErrorCode.CONNECT_FAILED, "cannot resolve host: " + msg, true);
       }

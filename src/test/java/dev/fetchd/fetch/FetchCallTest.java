@@ -16,6 +16,14 @@ import org.junit.jupiter.api.Test;
 class FetchCallTest {
 
   @Test
+  void aFullConnectionPoolIsARetryableConnectFailureNotAnInvalidResponse() {
+    FetchResult r = FetchCall.classify(
+        new io.vertx.core.http.ConnectionPoolTooBusyException("Connection pool reached max wait queue size of 4"), false, null);
+    assertThat(r.error()).isEqualTo(ErrorCode.CONNECT_FAILED);
+    assertThat(r.retryable()).isTrue();
+  }
+
+  @Test
   void classifyByExceptionTypeBeforeMessage() {
     // a host whose name says "timeout" or "reset" must not decide the code
     assertThat(FetchCall.classify(new ConnectException("Connection refused: timeout.example/10.0.0.1:80"), false, null)
