@@ -37,10 +37,10 @@ class JsonLogsTest {
     Path stderr = dir.resolve("stderr.log");
     Process p = start(dir, "json");
     try (TargetServer target = TargetServer.start()) {
-      int port = Integer.parseInt(message(waitFor(stdout, o -> message(o).contains("listening on port")))
+      int port = Integer.parseInt(message(waitFor(stdout, o -> message(o).contains("listening on port"), p))
           .replaceAll(".*listening on port (\\d+).*", "$1"));
       String id = submit(port, target.url("/bytes/a?size=100"));
-      waitFor(stdout, o -> id.equals(o.getString("jobId")) && message(o).contains("running -> completed"));
+      waitFor(stdout, o -> id.equals(o.getString("jobId")) && message(o).contains("running -> completed"), p);
 
       p.destroy(); // SIGTERM: the drain's lines are written before logging stops
       assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
@@ -176,25 +176,10 @@ class JsonLogsTest {
     return events;
   }
 
-  private static JsonObject waitFor(Path stdout, java.util.function.Predicate<JsonObject> what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
-      List<String> lines = Files.exists(stdout) ? Files.readAllLines(stdout, StandardCharsets.UTF_8) : List.of();
-      // the last line may be half written
-      for (String line : lines.subList(0, Math.max(0, lines.size() - 1))) {
-        JsonObject o = new JsonObject(line);
-        if (what.test(o)) {
-          return o;
-        }
-      }
-      for (String line : lines.isEmpty() ? List.<String>of() : lines.subList(lines.size() - 1, lines.size())) {
-        if (line.endsWith("}") && what.test(new JsonObject(line))) {
-          return new JsonObject(line);
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("no such line in:\n" + Files.readString(stdout));
+  /** The first JSON line of stdout that matches (every complete line must be a JSON object). */
+  private static JsonObject waitFor(Path stdout, java.util.function.Predicate<JsonObject> what, Process p)
+      throws Exception {
+    return new JsonObject(waitForLine(stdout, line -> what.test(new JsonObject(line)), p));
   }
 
   private static String submit(int port, String url) throws Exception {

@@ -66,6 +66,20 @@ class PgWebhooksTest {
     return s.get("/jobs/" + id + "/deliveries").json().getJsonArray("deliveries");
   }
 
+  /**
+   * Submits a job and answers its JSON (202 asserted); a secret the service generated for its webhook is handed
+   * to the receiver, which checks signatures with it.
+   */
+  private static JsonObject submit(RunningService s, JsonObject body, WebhookReceiver receiver) {
+    RunningService.Response r = s.post("/jobs", body.encode());
+    assertThat(r.status()).as(r.body()).isEqualTo(202);
+    String secret = r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret");
+    if (receiver != null && secret != null) {
+      receiver.secret(secret);
+    }
+    return r.json();
+  }
+
   @Test
   void aPendingDeliveryOfAStoppedReplicaIsDeliveredByAnother() {
     try (WebhookReceiver receiver = WebhookReceiver.start()) {
@@ -77,11 +91,9 @@ class PgWebhooksTest {
             .put("urls", new JsonArray(List.of(target.url("/bytes/pg-hook?size=10"), target.url("/status/404"))))
             .put("webhook", new JsonObject().put("url", receiver.url("/pg"))
                 .put("events", new JsonArray(List.of("job.completed", "item.failed"))));
-        RunningService.Response r = first.post("/jobs", body.encode());
-        assertThat(r.status()).as(r.body()).isEqualTo(202);
-        id = r.json().getString("id");
-        secret = r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret");
-        receiver.secret(secret);
+        JsonObject job = submit(first, body, receiver);
+        id = job.getString("id");
+        secret = job.getJsonObject("spec").getJsonObject("webhook").getString("secret");
         assertThat(first.awaitTerminal(id, WAIT).getString("state")).isEqualTo("completed");
         // item.failed (answered 500) and job.completed (answered 200) both tried once
         RunningService.await("both events tried", WAIT, () -> receiver.requests() == 2);
@@ -126,10 +138,7 @@ class PgWebhooksTest {
             .put("urls", new JsonArray(List.of(target.url("/bytes/pg-missed?size=10"))))
             .put("webhook", new JsonObject().put("url", receiver.url("/missed"))
                 .put("events", new JsonArray(List.of("job.completed"))));
-        RunningService.Response r = first.post("/jobs", body.encode());
-        assertThat(r.status()).as(r.body()).isEqualTo(202);
-        id = r.json().getString("id");
-        receiver.secret(r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret"));
+        id = submit(first, body, receiver).getString("id");
         assertThat(first.awaitTerminal(id, WAIT).getString("state")).isEqualTo("completed");
         RunningService.await("job.completed delivered", WAIT, () -> receiver.requests() == 1);
       }
@@ -163,10 +172,7 @@ class PgWebhooksTest {
             .put("limits", new JsonObject().put("retries", 0))
             .put("webhook", new JsonObject().put("url", receiver.url("/refused"))
                 .put("events", new JsonArray(List.of("job.completed", "item.failed"))));
-        RunningService.Response r = fetchd.post("/jobs", body.encode());
-        assertThat(r.status()).as(r.body()).isEqualTo(202);
-        id = r.json().getString("id");
-        receiver.secret(r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret"));
+        id = submit(fetchd, body, receiver).getString("id");
         // job.completed is recorded after the job's end is saved, long after item.failed was refused
         RunningService.await("job.completed delivered", WAIT, () -> receiver.requests() == 1);
         assertThat(receiver.received().get(0).type()).isEqualTo("job.completed");
@@ -244,9 +250,7 @@ class PgWebhooksTest {
   private static String submitFailing(RunningService fetchd, String path, JsonObject webhook) {
     JsonObject body = new JsonObject().put("type", "download").put("urls", new JsonArray(List.of(target.url(path))))
         .put("limits", new JsonObject().put("retries", 0)).put("webhook", webhook);
-    RunningService.Response r = fetchd.post("/jobs", body.encode());
-    assertThat(r.status()).as(r.body()).isEqualTo(202);
-    String id = r.json().getString("id");
+    String id = submit(fetchd, body, null).getString("id");
     JsonObject done = fetchd.awaitTerminal(id, WAIT);
     assertThat(done.getString("state")).as(done.encode()).isEqualTo("failed");
     assertThat(done.getJsonObject("error").getString("code")).isEqualTo("store_write_failed");
@@ -276,9 +280,7 @@ class PgWebhooksTest {
                   .put("X-Api-Key", RequestOptionsTest.API_KEY))
               .put("secretHeaders", new JsonArray().add("X-Api-Key"))
               .put("cookies", new JsonArray().add(new JsonObject().put("name", "sid").put("value", cookie))));
-      RunningService.Response r = fetchd.post("/jobs", body.encode());
-      assertThat(r.status()).as(r.body()).isEqualTo(202);
-      String id = r.json().getString("id");
+      String id = submit(fetchd, body, null).getString("id");
       JsonObject done = fetchd.awaitTerminal(id, WAIT);
       assertThat(done.getJsonObject("progress").getInteger("succeeded")).as(done.encode()).isEqualTo(1);
       assertThat(target.requestHeaders("/api/export.csv")).last()
@@ -341,10 +343,7 @@ class PgWebhooksTest {
                 .put("Authorization", "Bearer " + RequestOptionsTest.TOKEN)))
             .put("webhook", new JsonObject().put("url", receiver.url("/mis-keyed"))
                 .put("events", new JsonArray(List.of("job.failed"))));
-        RunningService.Response r = keyed.post("/jobs", body.encode());
-        assertThat(r.status()).as(r.body()).isEqualTo(202);
-        id = r.json().getString("id");
-        receiver.secret(r.json().getJsonObject("spec").getJsonObject("webhook").getString("secret"));
+        id = submit(keyed, body, receiver).getString("id");
         assertThat(keyed.awaitTerminal(id, WAIT).getString("state")).isEqualTo("completed");
       }
       // the same row run again by a replica with another key (as SecretsAtRestTest does)

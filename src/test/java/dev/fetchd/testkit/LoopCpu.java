@@ -141,15 +141,14 @@ final class LoopCpu {
 
     /** The latest sample taken at or before {@code time}, else the earliest kept; null when empty. */
     synchronized long[] atOrBefore(long time) {
-      long[] found = null;
-      for (int k = 0; k < size; k++) {
-        int i = Math.floorMod(next - 1 - k, SAMPLES);
-        found = new long[] {times[i], cpus[i]};
-        if (times[i] <= time) {
-          break;
-        }
+      if (size == 0) {
+        return null;
       }
-      return found;
+      int i = Math.floorMod(next - 1, SAMPLES);
+      for (int k = 1; k < size && times[i] > time; k++) {
+        i = Math.floorMod(next - 1 - k, SAMPLES);
+      }
+      return new long[] {times[i], cpus[i]};
     }
   }
 }
