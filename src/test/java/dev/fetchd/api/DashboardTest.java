@@ -150,8 +150,20 @@ class DashboardTest {
     return browser.findElement(jobRow(id)).findElement(By.cssSelector(".bar")).getAttribute("data-percent");
   }
 
+  /**
+   * The state badges of the jobs list, read in one script (as {@link #listedJobs} is): the rows are redrawn as the
+   * page re-reads, and an element found a moment before may be gone when its text is asked for.
+   */
+  @SuppressWarnings("unchecked")
+  private List<String> badgeTexts() {
+    return (List<String>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+        "return [...document.querySelectorAll('table.jobs tbody .badge')].map((b) => b.textContent.trim());");
+  }
+
+  @SuppressWarnings("unchecked")
   private List<String> listedJobs() {
-    return browser.findElements(By.cssSelector("table.jobs tbody tr")).stream().map(tr -> tr.getAttribute("data-job")).toList();
+    return (List<String>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+        "return [...document.querySelectorAll('table.jobs tbody tr')].map((tr) => tr.dataset.job);");
   }
 
   private List<String> apiJobIds(String query) {
@@ -414,12 +426,12 @@ class DashboardTest {
     new Select(browser.findElement(By.id("state-filter"))).selectByValue("cancelled");
     waiting().until(ExpectedConditions.urlContains("#/jobs?state=cancelled"));
     waiting().until(d -> listedJobs().contains(cancelled) && !listedJobs().contains(done));
-    assertThat(browser.findElements(By.cssSelector("table.jobs tbody .badge"))).allSatisfy(b -> assertThat(b.getText()).isEqualTo("cancelled"));
+    assertThat(badgeTexts()).isNotEmpty().allSatisfy(t -> assertThat(t).isEqualTo("cancelled"));
     assertThat(listedJobs()).isEqualTo(apiJobIds("state=cancelled&limit=50"));
 
     new Select(browser.findElement(By.id("state-filter"))).selectByValue("completed");
     waiting().until(d -> listedJobs().contains(done) && !listedJobs().contains(cancelled));
-    assertThat(browser.findElements(By.cssSelector("table.jobs tbody .badge"))).allSatisfy(b -> assertThat(b.getText()).isEqualTo("completed"));
+    assertThat(badgeTexts()).isNotEmpty().allSatisfy(t -> assertThat(t).isEqualTo("completed"));
 
     new Select(browser.findElement(By.id("state-filter"))).selectByValue("");
     waiting().until(d -> listedJobs().containsAll(List.of(done, cancelled)));
